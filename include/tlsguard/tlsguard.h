@@ -1,0 +1,380 @@
+/*
+ * tlsguard: TLS certificate validation that is hard to fool.
+ *
+ * This is the core API. It uses no GnuTLS types, so applications on any TLS
+ * stack can hand over a DER chain and get a verdict. The GnuTLS session glue
+ * lives in <tlsguard/gnutls.h>.
+ *
+ * Conventions
+ * -----------
+ * - Fallible calls return int: 0 (TLSGUARD_OK) on success, a negative
+ *   TLSGUARD_E_* code on failure. tlsguard_strerror() names every code.
+ *   Codes are stable: values are never renumbered or reused.
+ * - "Could not evaluate" is an error code; "evaluated and rejected" is the
+ *   verdict of a result object. A caller must treat both as "do not trust".
+ * - Handles are opaque and come in _new/_free pairs; _free(NULL) is a no-op.
+ * - Inputs are borrowed for the duration of a call; anything kept is copied.
+ *   Returned pointers are borrowed; each function says for how long.
+ * - NULL arguments are rejected with TLSGUARD_E_INVALID unless the
+ *   documentation allows them. The library never aborts and never writes to
+ *   stderr.
+ *
+ * Thread safety
+ * -------------
+ * libtlsguard keeps no mutable global state of its own. A tlsguard_ctx is
+ * configured by one thread (the tlsguard_ctx_set_* / _add_* / _load_* calls).
+ * The first evaluation freezes it: from then on configuration calls fail with
+ * TLSGUARD_E_FROZEN and any number of threads may evaluate with the same
+ * context concurrently. Event callbacks run synchronously in the thread that
+ * is evaluating (for an attached GnuTLS session: the thread inside
+ * gnutls_handshake()), possibly in several threads at once, so they must be
+ * reentrant. To change the policy, build a new context and swap it in.
+ * Request and result objects belong to one thread at a time.
+ */
+#ifndef TLSGUARD_TLSGUARD_H
+#define TLSGUARD_TLSGUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tlsguard/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define TLSGUARD_API __attribute__((visibility("default")))
+#define TLSGUARD_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define TLSGUARD_API
+#define TLSGUARD_WARN_UNUSED
+#endif
+
+/** \defgroup errors Error codes (stable; never renumbered) */
+enum tlsguard_error {
+	TLSGUARD_OK = 0,
+	TLSGUARD_E_INVALID = -1,     /**< bad argument (NULL, NUL in host, ...) */
+	TLSGUARD_E_NOMEM = -2,       /**< allocation failed */
+	TLSGUARD_E_IO = -3,          /**< a file could not be read */
+	TLSGUARD_E_CONFIG = -4,      /**< config file or value rejected */
+	TLSGUARD_E_CERT_PARSE = -5,  /**< a certificate could not be decoded */
+	TLSGUARD_E_EMPTY_CHAIN = -6, /**< no certificate given */
+	TLSGUARD_E_CHAIN_TOO_LONG = -7, /**< more certificates than allowed */
+	TLSGUARD_E_FROZEN = -8,      /**< context already used for evaluation */
+	TLSGUARD_E_INTERNAL = -9,    /**< GnuTLS or internal failure */
+	TLSGUARD_E_TRUST_STORE = -10, /**< trust anchors could not be loaded */
+	TLSGUARD_E_RANGE = -11       /**< index or value out of range */
+};
+
+/**
+ * Name an error code ("TLSGUARD_E_NOMEM: out of memory").
+ * \return a static string; never NULL, also for unknown codes.
+ * \since 0.1
+ */
+TLSGUARD_API const char *tlsguard_strerror(int rc);
+
+/** Library version string at run time, e.g. "0.1.0". \since 0.1 */
+TLSGUARD_API const char *tlsguard_version(void);
+
+/* ------------------------------------------------------------------ */
+/** \defgroup events Event codes, severities, decisions                */
+
+/**
+ * Event codes: one value per failure class. Stable: values are never
+ * renumbered or reused; new codes are appended. Codes 32..63 are reserved
+ * for pinning, Certificate Transparency and consistency checks.
+ */
+enum tlsguard_code {
+	TLSGUARD_EV_INTERNAL_ERROR = 1,     /**< evaluation could not complete */
+	TLSGUARD_EV_MALFORMED_CHAIN = 2,    /**< undecodable, empty or overlong chain */
+	TLSGUARD_EV_UNTRUSTED_ISSUER = 3,   /**< no path to a trust anchor */
+	TLSGUARD_EV_EXPIRED = 4,            /**< a certificate's notAfter has passed */
+	TLSGUARD_EV_NOT_YET_VALID = 5,      /**< a certificate's notBefore is ahead */
+	TLSGUARD_EV_HOSTNAME_MISMATCH = 6,  /**< certificate not issued for host */
+	TLSGUARD_EV_REVOKED = 7,            /**< stapled OCSP says revoked */
+	TLSGUARD_EV_WEAK_CRYPTO = 8,        /**< MD5/SHA-1 signature or small key */
+	TLSGUARD_EV_BAD_KEY_USAGE = 9,      /**< EKU does not allow TLS servers */
+	TLSGUARD_EV_INVALID_CHAIN = 10,     /**< bad signature, issuer not a CA, ... */
+	TLSGUARD_EV_OCSP_INVALID = 11,      /**< stapled OCSP bad, stale or unrelated */
+	/* reserved for later capabilities */
+	TLSGUARD_EV_PIN_MISMATCH = 32,
+	TLSGUARD_EV_CT_MISSING = 33,
+	TLSGUARD_EV_CT_INVALID = 34,
+	TLSGUARD_EV_CT_POLICY_NOT_MET = 35,
+	TLSGUARD_EV_KEY_CHANGED = 36,
+	TLSGUARD_EV_SPLIT_VIEW = 37
+};
+
+/** Severity of an event. */
+enum tlsguard_severity {
+	TLSGUARD_SEV_INFO = 0,    /**< noteworthy, never affects the verdict */
+	TLSGUARD_SEV_WARNING = 1, /**< suspicious; the verdict is unaffected */
+	TLSGUARD_SEV_FATAL = 2    /**< rejects the connection unless overridden */
+};
+
+/** What an event callback answers. */
+enum tlsguard_decision {
+	TLSGUARD_DECISION_DEFAULT = 0, /**< follow the policy */
+	TLSGUARD_DECISION_REJECT = 1,  /**< reject; always honoured */
+	TLSGUARD_DECISION_OVERRIDE = 2 /**< accept despite this fatal event; honoured
+	                                    only in mode "interactive" and for codes
+	                                    the host's policy lists as overridable */
+};
+
+/** Verdict of an evaluation. Zero is "reject", so a zeroed value fails closed. */
+enum tlsguard_verdict {
+	TLSGUARD_REJECT = 0,
+	TLSGUARD_ACCEPT = 1
+};
+
+/** Outcome of one check in a result. */
+enum tlsguard_outcome {
+	TLSGUARD_CHECK_PASS = 0,
+	TLSGUARD_CHECK_FAIL = 1,   /**< raised at least one warning or fatal event */
+	TLSGUARD_CHECK_SKIP = 2,   /**< not applicable (e.g. no OCSP staple) */
+	TLSGUARD_CHECK_ERROR = 3   /**< could not run; the evaluation is rejected */
+};
+
+/**
+ * Short machine name of an event code, in the style of browser error names
+ * ("ERR_CERT_DATE_INVALID"). \return static string; "UNKNOWN" for unknown codes.
+ * \since 0.1
+ */
+TLSGUARD_API const char *tlsguard_code_name(int code);
+
+/** Lower-case config name of a code ("expired", "untrusted-issuer"), as used
+ *  in the config key "overridable". \return static string or NULL if unknown. */
+TLSGUARD_API const char *tlsguard_code_key(int code);
+
+/** "info", "warning" or "fatal". \return static string; never NULL. */
+TLSGUARD_API const char *tlsguard_severity_name(int severity);
+
+/* ------------------------------------------------------------------ */
+/** \defgroup ctx Context: trust anchors, policy, callback              */
+
+typedef struct tlsguard_ctx tlsguard_ctx;
+typedef struct tlsguard_request tlsguard_request;
+typedef struct tlsguard_result tlsguard_result;
+typedef struct tlsguard_event tlsguard_event;
+
+/** tlsguard_ctx_new() flag: do not use the system trust store; only CA files
+ *  added with tlsguard_ctx_add_ca() (or config "ca-file") are trusted. */
+#define TLSGUARD_CTX_NO_SYSTEM_CA 1u
+
+/**
+ * Create a context with the default policy (mode enforce, system trust
+ * store, RSA keys >= 2048 bits, no MD5/SHA-1 signatures).
+ * \param out receives the new context; free with tlsguard_ctx_free().
+ * \param flags 0 or TLSGUARD_CTX_NO_SYSTEM_CA; other bits: TLSGUARD_E_INVALID.
+ * \return 0, TLSGUARD_E_INVALID, TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_new(tlsguard_ctx **out, unsigned flags);
+
+/** Free a context. NULL is a no-op. Results and requests stay valid. \since 0.1 */
+TLSGUARD_API void tlsguard_ctx_free(tlsguard_ctx *ctx);
+
+/**
+ * Trust the CA certificates in a PEM or DER file, or in every file of a
+ * directory, in addition to (or, with TLSGUARD_CTX_NO_SYSTEM_CA, instead of)
+ * the system store. The file is read and checked now.
+ * \param path borrowed.
+ * \return 0; TLSGUARD_E_IO (unreadable), TLSGUARD_E_CERT_PARSE (no
+ *   certificate in it), TLSGUARD_E_FROZEN, TLSGUARD_E_INVALID, TLSGUARD_E_NOMEM.
+ *   tlsguard_ctx_last_error() says which file and why.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_add_ca(tlsguard_ctx *ctx, const char *path);
+
+/** Use (1) or do not use (0) the system trust store. \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_system_ca(tlsguard_ctx *ctx, int use);
+
+/**
+ * Evaluate at a fixed time (seconds since the Unix epoch) instead of the
+ * clock: for tests, and for "what would have happened then". 0 restores the
+ * clock. Only affects this context (no process-wide GnuTLS state).
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_time(tlsguard_ctx *ctx, int64_t unix_time);
+
+/**
+ * Load a config file (format: tlsguard.conf(5)). Keys override what was set
+ * before. Errors name "file:line: reason" in tlsguard_ctx_last_error(); on
+ * error the context is unchanged.
+ * \return 0; TLSGUARD_E_IO, TLSGUARD_E_CONFIG, TLSGUARD_E_FROZEN,
+ *   TLSGUARD_E_INVALID, TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_load_config(tlsguard_ctx *ctx, const char *path);
+
+/**
+ * Same as tlsguard_ctx_load_config() for a config held in memory.
+ * \param data borrowed, need not be NUL-terminated; NUL bytes are an error.
+ * \param name used in error messages in place of a file name (may be NULL).
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_load_config_mem(tlsguard_ctx *ctx, const char *data,
+                                                                   size_t len, const char *name);
+
+/**
+ * Message of the last failed configuration call on this context, e.g.
+ * "site.conf:12: unknown key 'mdoe'". Borrowed until the next configuration
+ * call or tlsguard_ctx_free(); "" when there was none. Only for the
+ * configuring thread. \since 0.1
+ */
+TLSGUARD_API const char *tlsguard_ctx_last_error(const tlsguard_ctx *ctx);
+
+/**
+ * Event callback. Called once per event, in order, in the evaluating thread,
+ * after all checks ran. \p ev is valid only during the call. The callback may
+ * call any tlsguard_event_* accessor and tlsguard_*_name(); it must not free
+ * or reconfigure the context, and for an attached GnuTLS session it must not
+ * call GnuTLS on that session.
+ * \return a tlsguard_decision.
+ */
+typedef int (*tlsguard_event_cb)(const tlsguard_event *ev, void *userdata);
+
+/** Register the event callback (NULL removes it). \p userdata is borrowed
+ *  and passed back untouched. \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_event_callback(tlsguard_ctx *ctx, tlsguard_event_cb cb,
+                                                                      void *userdata);
+
+/* ------------------------------------------------------------------ */
+/** \defgroup verify Evaluating a chain                                  */
+
+/**
+ * Create an evaluation request for a host.
+ * \param host the name the client wants to reach, or an IPv4/IPv6 literal;
+ *   \p host_len bytes, copied. A NUL byte within those bytes, an empty name
+ *   or one longer than 253 bytes is TLSGUARD_E_INVALID.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_new(tlsguard_request **out, const char *host,
+                                                           size_t host_len);
+
+/** Free a request. NULL is a no-op. \since 0.1 */
+TLSGUARD_API void tlsguard_request_free(tlsguard_request *req);
+
+/** Set the port (1..65535; 0 = unknown, the default). \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_set_port(tlsguard_request *req, unsigned port);
+
+/** Set the peer's IP address as text ("192.0.2.1", "2001:db8::1"); copied.
+ *  Anything that is not an IP address is TLSGUARD_E_INVALID. \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_set_address(tlsguard_request *req, const char *addr);
+
+/**
+ * Append one DER certificate of the peer's chain, leaf first; copied.
+ * Decoding happens at evaluation, so bad bytes are reported there.
+ * \return 0; TLSGUARD_E_CHAIN_TOO_LONG after 64 certificates;
+ *   TLSGUARD_E_INVALID (NULL with len > 0, or len == 0); TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_add_cert(tlsguard_request *req,
+                                                                const unsigned char *der, size_t len);
+
+/** Attach the stapled OCSP response (DER) the server sent; copied. \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_set_ocsp_response(tlsguard_request *req,
+                                                                         const unsigned char *der, size_t len);
+
+/**
+ * Evaluate a request: run every check, report every event (to the callback
+ * and into the result) and decide.
+ * \param out receives a result object, also on most errors (then its verdict
+ *   is TLSGUARD_REJECT and an event says why); NULL only when even that could
+ *   not be allocated. Free with tlsguard_result_free().
+ * \return 0 when the evaluation completed (read the verdict);
+ *   TLSGUARD_E_CERT_PARSE, TLSGUARD_E_EMPTY_CHAIN, TLSGUARD_E_TRUST_STORE,
+ *   TLSGUARD_E_INTERNAL, TLSGUARD_E_NOMEM, TLSGUARD_E_INVALID when it could
+ *   not (a bad OCSP staple is an event, not an error). Any non-zero return
+ *   means: do not trust the peer.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_verify(const tlsguard_ctx *ctx, const tlsguard_request *req,
+                                                      tlsguard_result **out);
+
+/**
+ * Convenience for apps on any TLS stack: evaluate a DER chain (leaf first)
+ * for \p host (NUL-terminated) on \p port (0 = unknown).
+ * Same returns as tlsguard_verify().
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_verify_der_chain(const tlsguard_ctx *ctx, const char *host,
+                                                                unsigned port,
+                                                                const unsigned char *const *certs,
+                                                                const size_t *lens, size_t n,
+                                                                tlsguard_result **out);
+
+/* ------------------------------------------------------------------ */
+/** \defgroup result Result objects (owned by the caller)                */
+
+/** TLSGUARD_ACCEPT or TLSGUARD_REJECT. NULL gives TLSGUARD_REJECT. \since 0.1 */
+TLSGUARD_API int tlsguard_result_verdict(const tlsguard_result *res);
+
+/** The error code of an evaluation that could not complete, else 0. \since 0.1 */
+TLSGUARD_API int tlsguard_result_error(const tlsguard_result *res);
+
+/** Number of events (0 for NULL). \since 0.1 */
+TLSGUARD_API size_t tlsguard_result_event_count(const tlsguard_result *res);
+
+/** Event \p i, borrowed until tlsguard_result_free(); NULL if out of range. */
+TLSGUARD_API const tlsguard_event *tlsguard_result_event(const tlsguard_result *res, size_t i);
+
+/** 1 if some event has code \p code, else 0. \since 0.1 */
+TLSGUARD_API int tlsguard_result_has_event(const tlsguard_result *res, int code);
+
+/** Number of checks that were run (in order). \since 0.1 */
+TLSGUARD_API size_t tlsguard_result_check_count(const tlsguard_result *res);
+
+/** Name of check \p i ("chain", "validity", ...), static; NULL if out of range. */
+TLSGUARD_API const char *tlsguard_result_check_name(const tlsguard_result *res, size_t i);
+
+/** Outcome (tlsguard_outcome) of check \p i; TLSGUARD_CHECK_ERROR if out of range. */
+TLSGUARD_API int tlsguard_result_check_outcome(const tlsguard_result *res, size_t i);
+
+/** Number of certificates the peer presented. \since 0.1 */
+TLSGUARD_API size_t tlsguard_result_cert_count(const tlsguard_result *res);
+
+/** DER of presented certificate \p i, borrowed until tlsguard_result_free();
+ *  NULL if out of range. \since 0.1 */
+TLSGUARD_API const unsigned char *tlsguard_result_cert(const tlsguard_result *res, size_t i, size_t *len);
+
+/** Free a result and its events. NULL is a no-op. \since 0.1 */
+TLSGUARD_API void tlsguard_result_free(tlsguard_result *res);
+
+/* ------------------------------------------------------------------ */
+/** \defgroup event Event accessors. An event is borrowed: valid during the
+ *  callback, or until its result is freed. Strings are never NULL ("" when
+ *  unknown) unless stated. */
+
+TLSGUARD_API int tlsguard_event_code(const tlsguard_event *ev);
+TLSGUARD_API int tlsguard_event_severity(const tlsguard_event *ev);
+/** Short machine name, e.g. "ERR_CERT_DATE_INVALID". */
+TLSGUARD_API const char *tlsguard_event_name(const tlsguard_event *ev);
+/** Plain-language message a client can show a person: what happened, why it
+ *  may be an attack, and what not to do. */
+TLSGUARD_API const char *tlsguard_event_message(const tlsguard_event *ev);
+/** Technical detail for logs (dates, algorithm, GnuTLS status ...). */
+TLSGUARD_API const char *tlsguard_event_detail(const tlsguard_event *ev);
+/** Name of the check that raised the event ("chain", "hostname", ...). */
+TLSGUARD_API const char *tlsguard_event_check(const tlsguard_event *ev);
+TLSGUARD_API const char *tlsguard_event_host(const tlsguard_event *ev);
+/** Port, 0 if unknown. */
+TLSGUARD_API unsigned tlsguard_event_port(const tlsguard_event *ev);
+/** Peer address, "" if unknown. */
+TLSGUARD_API const char *tlsguard_event_address(const tlsguard_event *ev);
+/** Index of the offending certificate in the presented chain (0 = leaf), or
+ *  -1 when the event is not about one presented certificate. */
+TLSGUARD_API int tlsguard_event_cert_index(const tlsguard_event *ev);
+/** Number of presented certificates, and DER of certificate \p i. */
+TLSGUARD_API size_t tlsguard_event_cert_count(const tlsguard_event *ev);
+TLSGUARD_API const unsigned char *tlsguard_event_cert(const tlsguard_event *ev, size_t i, size_t *len);
+/** 1 if the policy lets the callback override this event, else 0. */
+TLSGUARD_API int tlsguard_event_overridable(const tlsguard_event *ev);
+/** The decision the callback returned for this event (TLSGUARD_DECISION_*). */
+TLSGUARD_API int tlsguard_event_decision(const tlsguard_event *ev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TLSGUARD_TLSGUARD_H */

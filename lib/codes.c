@@ -1,0 +1,125 @@
+/* Error codes and event codes: names and plain-language messages. */
+#include "config.h"
+
+#include <string.h>
+
+#include "tg.h"
+
+const char *tlsguard_strerror(int rc)
+{
+	switch (rc) {
+	case TLSGUARD_OK: return "TLSGUARD_OK: success";
+	case TLSGUARD_E_INVALID: return "TLSGUARD_E_INVALID: invalid argument";
+	case TLSGUARD_E_NOMEM: return "TLSGUARD_E_NOMEM: out of memory";
+	case TLSGUARD_E_IO: return "TLSGUARD_E_IO: a file could not be read";
+	case TLSGUARD_E_CONFIG: return "TLSGUARD_E_CONFIG: configuration rejected";
+	case TLSGUARD_E_CERT_PARSE: return "TLSGUARD_E_CERT_PARSE: a certificate could not be decoded";
+	case TLSGUARD_E_EMPTY_CHAIN: return "TLSGUARD_E_EMPTY_CHAIN: no certificate was presented";
+	case TLSGUARD_E_CHAIN_TOO_LONG: return "TLSGUARD_E_CHAIN_TOO_LONG: too many certificates in the chain";
+	case TLSGUARD_E_FROZEN: return "TLSGUARD_E_FROZEN: context is in use and can no longer be changed";
+	case TLSGUARD_E_INTERNAL: return "TLSGUARD_E_INTERNAL: internal error";
+	case TLSGUARD_E_TRUST_STORE: return "TLSGUARD_E_TRUST_STORE: trust anchors could not be loaded";
+	case TLSGUARD_E_RANGE: return "TLSGUARD_E_RANGE: value out of range";
+	default: return "TLSGUARD_E_UNKNOWN: unknown error code";
+	}
+}
+
+const char *tlsguard_version(void)
+{
+	return TLSGUARD_VERSION;
+}
+
+#define DONT "Do not sign in or send passwords or other private information over this connection."
+
+static const struct tg_code_info codes[] = {
+	{TLSGUARD_EV_INTERNAL_ERROR, "ERR_TLSGUARD_INTERNAL", "internal-error",
+	 "The identity of %s could not be checked because of an internal error, so the connection was "
+	 "refused to be safe. " DONT},
+	{TLSGUARD_EV_MALFORMED_CHAIN, "ERR_CERT_INVALID", "malformed-chain",
+	 "%s sent a certificate that is damaged or not a certificate at all. A genuine server does not do "
+	 "this; it may be broken or someone may be tampering with the connection. " DONT},
+	{TLSGUARD_EV_UNTRUSTED_ISSUER, "ERR_CERT_AUTHORITY_INVALID", "untrusted-issuer",
+	 "The certificate of %s was not issued by an authority this computer trusts. Someone may be "
+	 "impersonating the site to intercept your connection. " DONT},
+	{TLSGUARD_EV_EXPIRED, "ERR_CERT_DATE_INVALID", "expired",
+	 "The certificate of %s has expired. The site may be misconfigured, or an attacker may be using "
+	 "an old, possibly stolen certificate (also check that this computer's clock is right). " DONT},
+	{TLSGUARD_EV_NOT_YET_VALID, "ERR_CERT_DATE_INVALID", "not-yet-valid",
+	 "The certificate of %s is not valid yet. Either this computer's clock is wrong or the "
+	 "certificate is not genuine. " DONT},
+	{TLSGUARD_EV_HOSTNAME_MISMATCH, "ERR_CERT_COMMON_NAME_INVALID", "hostname-mismatch",
+	 "The certificate presented was not issued for %s. You may be connected to a different server "
+	 "that is pretending to be the site you wanted. " DONT},
+	{TLSGUARD_EV_REVOKED, "ERR_CERT_REVOKED", "revoked",
+	 "The certificate of %s has been revoked by its issuer, typically because its key was stolen or it "
+	 "was issued by mistake. Whoever uses it now may be an attacker. " DONT},
+	{TLSGUARD_EV_WEAK_CRYPTO, "ERR_CERT_WEAK_SIGNATURE_ALGORITHM", "weak-crypto",
+	 "The certificate of %s relies on weak cryptography (an outdated signature algorithm or a key too "
+	 "short) that attackers can forge. " DONT},
+	{TLSGUARD_EV_BAD_KEY_USAGE, "ERR_CERT_INVALID_KEY_USAGE", "bad-key-usage",
+	 "The certificate presented by %s is not meant for identifying web or TLS servers. It may be a "
+	 "certificate for another purpose misused to impersonate the site. " DONT},
+	{TLSGUARD_EV_INVALID_CHAIN, "ERR_CERT_INVALID", "invalid-chain",
+	 "The certificate chain of %s is not valid: a signature does not match or a certificate signs "
+	 "others without being allowed to. This is how forged certificates look. " DONT},
+	{TLSGUARD_EV_OCSP_INVALID, "ERR_OCSP_RESPONSE_INVALID", "ocsp-invalid",
+	 "%s sent a revocation status (OCSP) that is invalid, out of date or about another certificate, "
+	 "so tlsguard cannot confirm the certificate was not revoked."},
+	{TLSGUARD_EV_PIN_MISMATCH, "ERR_SSL_PINNED_KEY_NOT_IN_CERT_CHAIN", "pin-mismatch",
+	 "The key presented by %s is not one of the keys this computer was told to expect. Someone may be "
+	 "intercepting the connection with a certificate from another authority. " DONT},
+	{TLSGUARD_EV_CT_MISSING, "ERR_CERTIFICATE_TRANSPARENCY_REQUIRED", "ct-missing",
+	 "The certificate of %s was not published in public Certificate Transparency logs, as genuine "
+	 "certificates are. It may be a forged certificate used to intercept your connection. " DONT},
+	{TLSGUARD_EV_CT_INVALID, "ERR_CT_SCT_INVALID", "ct-invalid",
+	 "The Certificate Transparency proof sent by %s is invalid. The certificate may be forged. " DONT},
+	{TLSGUARD_EV_CT_POLICY_NOT_MET, "ERR_CT_POLICY_NOT_MET", "ct-policy-not-met",
+	 "The certificate of %s is not logged widely enough in public Certificate Transparency logs to be "
+	 "trusted. It may be a forged certificate. " DONT},
+	{TLSGUARD_EV_KEY_CHANGED, "ERR_TLSGUARD_KEY_CHANGED", "key-changed",
+	 "%s presented a different key than the one this computer saw the first time. This can be a "
+	 "legitimate key change or an interception. " DONT},
+	{TLSGUARD_EV_SPLIT_VIEW, "ERR_TLSGUARD_SPLIT_VIEW", "split-view",
+	 "This address of %s serves a certificate from a different authority than the site's other "
+	 "addresses. This is how a targeted interception looks. " DONT},
+};
+
+const struct tg_code_info *tg_code_info(int code)
+{
+	size_t i;
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i].code == code)
+			return &codes[i];
+	return NULL;
+}
+
+int tg_code_from_key(const char *key, size_t len)
+{
+	size_t i;
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strlen(codes[i].key) == len && memcmp(codes[i].key, key, len) == 0)
+			return codes[i].code;
+	return -1;
+}
+
+const char *tlsguard_code_name(int code)
+{
+	const struct tg_code_info *ci = tg_code_info(code);
+	return ci ? ci->name : "UNKNOWN";
+}
+
+const char *tlsguard_code_key(int code)
+{
+	const struct tg_code_info *ci = tg_code_info(code);
+	return ci ? ci->key : NULL;
+}
+
+const char *tlsguard_severity_name(int severity)
+{
+	switch (severity) {
+	case TLSGUARD_SEV_INFO: return "info";
+	case TLSGUARD_SEV_WARNING: return "warning";
+	case TLSGUARD_SEV_FATAL: return "fatal";
+	default: return "unknown";
+	}
+}

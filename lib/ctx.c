@@ -1,0 +1,343 @@
+/* The context: policy and trust anchors, configured once, then read-only. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "tg.h"
+
+int tlsguard_ctx_new(tlsguard_ctx **out, unsigned flags)
+{
+	tlsguard_ctx *ctx;
+
+	if (out == NULL)
+		return TLSGUARD_E_INVALID;
+	*out = NULL;
+	if (flags & ~TLSGUARD_CTX_NO_SYSTEM_CA)
+		return TLSGUARD_E_INVALID;
+	ctx = tg_calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return TLSGUARD_E_NOMEM;
+	if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+		tg_free(ctx);
+		return TLSGUARD_E_INTERNAL;
+	}
+	ctx->cfg.use_system_ca = !(flags & TLSGUARD_CTX_NO_SYSTEM_CA);
+	tg_policy_init_defaults(&ctx->cfg.defaults);
+	*out = ctx;
+	return 0;
+}
+
+void tlsguard_ctx_free(tlsguard_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	if (ctx->tl != NULL)
+		gnutls_x509_trust_list_deinit(ctx->tl, 1);
+	tg_config_free(&ctx->cfg);
+	pthread_mutex_destroy(&ctx->lock);
+	tg_free(ctx);
+}
+
+bool tg_ctx_frozen(const tlsguard_ctx *ctx)
+{
+	return __atomic_load_n(&ctx->frozen, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Common entry of every configuration call. */
+static int config_begin(tlsguard_ctx *ctx)
+{
+	if (ctx == NULL)
+		return TLSGUARD_E_INVALID;
+	ctx->errbuf[0] = '\0';
+	if (tg_ctx_frozen(ctx)) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf),
+		            "context is already used for evaluation; build a new context to change it");
+		return TLSGUARD_E_FROZEN;
+	}
+	return 0;
+}
+
+const char *tlsguard_ctx_last_error(const tlsguard_ctx *ctx)
+{
+	return ctx ? ctx->errbuf : "";
+}
+
+int tlsguard_ctx_set_system_ca(tlsguard_ctx *ctx, int use)
+{
+	int rc = config_begin(ctx);
+	if (rc == 0)
+		ctx->cfg.use_system_ca = use != 0;
+	return rc;
+}
+
+int tlsguard_ctx_set_time(tlsguard_ctx *ctx, int64_t unix_time)
+{
+	int rc = config_begin(ctx);
+	if (rc != 0)
+		return rc;
+	if (unix_time < 0) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "verification time %lld is before 1970",
+		            (long long)unix_time);
+		return TLSGUARD_E_RANGE;
+	}
+	ctx->fixed_time = unix_time;
+	return 0;
+}
+
+int tlsguard_ctx_set_event_callback(tlsguard_ctx *ctx, tlsguard_event_cb cb, void *userdata)
+{
+	int rc = config_begin(ctx);
+	if (rc == 0) {
+		ctx->cb = cb;
+		ctx->cb_data = userdata;
+	}
+	return rc;
+}
+
+int64_t tg_ctx_now(const tlsguard_ctx *ctx)
+{
+	return ctx->fixed_time ? ctx->fixed_time : (int64_t)time(NULL);
+}
+
+/* Add CA certificates from one file. Returns the count or an error. */
+static int add_file(gnutls_x509_trust_list_t tl, const char *path, char *err, size_t errlen)
+{
+	gnutls_datum_t data = {NULL, 0};
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned n = 0, i;
+	int ret;
+
+	ret = gnutls_load_file(path, &data);
+	if (ret < 0) {
+		tg_snprintf(err, errlen, "%s: cannot read CA file: %s", path, strerror(errno ? errno : EIO));
+		return TLSGUARD_E_IO;
+	}
+	ret = gnutls_x509_crt_list_import2(&crts, &n, &data, GNUTLS_X509_FMT_PEM, 0);
+	if (ret < 0 || n == 0) {
+		/* Not PEM: one DER certificate? */
+		crts = gnutls_malloc(sizeof(*crts));
+		if (crts == NULL) {
+			gnutls_free(data.data);
+			return TLSGUARD_E_NOMEM;
+		}
+		n = 0;
+		if (gnutls_x509_crt_init(&crts[0]) == 0) {
+			if (gnutls_x509_crt_import(crts[0], &data, GNUTLS_X509_FMT_DER) == 0)
+				n = 1;
+			else
+				gnutls_x509_crt_deinit(crts[0]);
+		}
+	}
+	gnutls_free(data.data);
+	if (n == 0) {
+		gnutls_free(crts);
+		tg_snprintf(err, errlen, "%s: no PEM or DER certificate found in CA file", path);
+		return TLSGUARD_E_CERT_PARSE;
+	}
+	ret = gnutls_x509_trust_list_add_cas(tl, crts, n, 0);
+	if (ret < 0) {
+		for (i = 0; i < n; i++)
+			gnutls_x509_crt_deinit(crts[i]);
+		gnutls_free(crts);
+		tg_snprintf(err, errlen, "%s: cannot add CA certificates: %s", path, gnutls_strerror(ret));
+		return TLSGUARD_E_TRUST_STORE;
+	}
+	/* The trust list now owns the certificates. */
+	gnutls_free(crts);
+	return (int)n;
+}
+
+int tg_trust_add_path(gnutls_x509_trust_list_t tl, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	DIR *dir;
+	struct dirent *de;
+	int total = 0, rc;
+	char sub[4096];
+
+	if (stat(path, &st) != 0) {
+		tg_snprintf(err, errlen, "%s: cannot read CA file: %s", path, strerror(errno));
+		return TLSGUARD_E_IO;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return add_file(tl, path, err, errlen);
+	dir = opendir(path);
+	if (dir == NULL) {
+		tg_snprintf(err, errlen, "%s: cannot open CA directory: %s", path, strerror(errno));
+		return TLSGUARD_E_IO;
+	}
+	/* Files that are not certificates (README, CRLs) are skipped; the
+	 * directory as a whole must hold at least one. */
+	while ((de = readdir(dir)) != NULL) {
+		char ignored[TG_ERRBUF];
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)tg_snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		if (stat(sub, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		rc = add_file(tl, sub, ignored, sizeof(ignored));
+		if (rc == TLSGUARD_E_NOMEM || rc == TLSGUARD_E_TRUST_STORE) {
+			closedir(dir);
+			tg_snprintf(err, errlen, "%s", ignored);
+			return rc;
+		}
+		if (rc > 0)
+			total += rc;
+	}
+	closedir(dir);
+	if (total == 0) {
+		tg_snprintf(err, errlen, "%s: no CA certificate found in directory", path);
+		return TLSGUARD_E_CERT_PARSE;
+	}
+	return total;
+}
+
+/* Check now that a CA path is usable, so errors surface at configuration
+ * time, not at the first connection. */
+static int probe_ca_path(const char *path, char *err, size_t errlen)
+{
+	gnutls_x509_trust_list_t tl;
+	int rc;
+
+	if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+		return TLSGUARD_E_NOMEM;
+	rc = tg_trust_add_path(tl, path, err, errlen);
+	gnutls_x509_trust_list_deinit(tl, 1);
+	return rc < 0 ? rc : 0;
+}
+
+int tlsguard_ctx_add_ca(tlsguard_ctx *ctx, const char *path)
+{
+	char **v;
+	char *copy;
+	int rc = config_begin(ctx);
+
+	if (rc != 0)
+		return rc;
+	if (path == NULL || path[0] == '\0') {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "CA path is empty");
+		return TLSGUARD_E_INVALID;
+	}
+	rc = probe_ca_path(path, ctx->errbuf, sizeof(ctx->errbuf));
+	if (rc != 0)
+		return rc;
+	copy = tg_strdup(path);
+	v = copy ? tg_realloc(ctx->cfg.ca_paths, (ctx->cfg.n_ca + 1) * sizeof(*v)) : NULL;
+	if (v == NULL) {
+		tg_free(copy);
+		return TLSGUARD_E_NOMEM;
+	}
+	v[ctx->cfg.n_ca++] = copy;
+	ctx->cfg.ca_paths = v;
+	return 0;
+}
+
+static int load_common(tlsguard_ctx *ctx, const char *data, size_t len, const char *name)
+{
+	struct tg_config next;
+	char basedir[4096] = ".";
+	const char *slash;
+	int rc;
+
+	if (name != NULL && (slash = strrchr(name, '/')) != NULL) {
+		size_t n = (size_t)(slash - name);
+		if (n == 0)
+			n = 1; /* "/x.conf" */
+		if (n < sizeof(basedir)) {
+			memcpy(basedir, name, n);
+			basedir[n] = '\0';
+		}
+	}
+	rc = tg_config_copy(&next, &ctx->cfg);
+	if (rc != 0)
+		return rc;
+	rc = tg_config_parse(&next, data, len, name ? name : "<config>", basedir, ctx->errbuf,
+	                     sizeof(ctx->errbuf));
+	if (rc != 0) {
+		tg_config_free(&next);
+		return rc;
+	}
+	tg_config_free(&ctx->cfg);
+	ctx->cfg = next;
+	return 0;
+}
+
+int tlsguard_ctx_load_config_mem(tlsguard_ctx *ctx, const char *data, size_t len, const char *name)
+{
+	int rc = config_begin(ctx);
+	if (rc != 0)
+		return rc;
+	if (data == NULL && len > 0)
+		return TLSGUARD_E_INVALID;
+	return load_common(ctx, data ? data : "", len, name);
+}
+
+int tlsguard_ctx_load_config(tlsguard_ctx *ctx, const char *path)
+{
+	gnutls_datum_t d = {NULL, 0};
+	int rc = config_begin(ctx);
+
+	if (rc != 0)
+		return rc;
+	if (path == NULL)
+		return TLSGUARD_E_INVALID;
+	if (gnutls_load_file(path, &d) < 0) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s: cannot read config file: %s", path,
+		            strerror(errno ? errno : EIO));
+		return TLSGUARD_E_IO;
+	}
+	rc = load_common(ctx, (const char *)d.data, d.size, path);
+	gnutls_free(d.data);
+	return rc;
+}
+
+/* Build the trust list. Called with ctx->lock held, exactly once. */
+static int build_trust(tlsguard_ctx *ctx)
+{
+	size_t i;
+	int ret;
+
+	if (gnutls_x509_trust_list_init(&ctx->tl, 0) < 0) {
+		tg_snprintf(ctx->prep_err, sizeof(ctx->prep_err), "cannot create trust list");
+		return TLSGUARD_E_NOMEM;
+	}
+	if (ctx->cfg.use_system_ca) {
+		ret = gnutls_x509_trust_list_add_system_trust(ctx->tl, 0, 0);
+		if (ret < 0) {
+			tg_snprintf(ctx->prep_err, sizeof(ctx->prep_err), "cannot load the system trust store: %s",
+			            gnutls_strerror(ret));
+			return TLSGUARD_E_TRUST_STORE;
+		}
+	}
+	for (i = 0; i < ctx->cfg.n_ca; i++) {
+		ret = tg_trust_add_path(ctx->tl, ctx->cfg.ca_paths[i], ctx->prep_err, sizeof(ctx->prep_err));
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int tg_ctx_prepare(const tlsguard_ctx *cctx)
+{
+	/* The context is logically const for evaluators: preparing it only
+	 * fills in derived state, once, under the lock. */
+	tlsguard_ctx *ctx = (tlsguard_ctx *)(uintptr_t)cctx;
+	int rc;
+
+	if (tg_ctx_frozen(ctx))
+		return ctx->prep_rc;
+	pthread_mutex_lock(&ctx->lock);
+	if (!tg_ctx_frozen(ctx)) {
+		ctx->prep_rc = build_trust(ctx);
+		__atomic_store_n(&ctx->frozen, 1, __ATOMIC_RELEASE);
+	}
+	rc = ctx->prep_rc;
+	pthread_mutex_unlock(&ctx->lock);
+	return rc;
+}

@@ -1,0 +1,308 @@
+/*
+ * The evaluation pipeline: request -> decoded chain and path -> every check
+ * in order -> events -> callback answers -> verdict.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "tg.h"
+
+static tlsguard_result *result_new(const tlsguard_request *req)
+{
+	tlsguard_result *res = tg_calloc(1, sizeof(*res));
+	size_t i;
+
+	if (res == NULL)
+		return NULL;
+	res->verdict = TLSGUARD_REJECT;
+	memcpy(res->host, req->host, sizeof(res->host));
+	res->port = req->port;
+	memcpy(res->address, req->address, sizeof(res->address));
+	if (req->ncerts == 0)
+		return res;
+	res->certs = tg_calloc(req->ncerts, sizeof(*res->certs));
+	if (res->certs == NULL)
+		goto nomem;
+	for (i = 0; i < req->ncerts; i++) {
+		res->certs[i].data = tg_malloc(req->certs[i].len);
+		if (res->certs[i].data == NULL)
+			goto nomem;
+		memcpy(res->certs[i].data, req->certs[i].data, req->certs[i].len);
+		res->certs[i].len = req->certs[i].len;
+		res->ncerts++;
+	}
+	return res;
+nomem:
+	tlsguard_result_free(res);
+	return NULL;
+}
+
+void tg_event_add(struct tg_eval *e, int code, int severity, int cert_index, const char *detail_fmt, ...)
+{
+	tlsguard_result *res = e->res;
+	const struct tg_code_info *ci = tg_code_info(code);
+	struct tlsguard_event *ev;
+	char detail[1024];
+	size_t mlen;
+	va_list ap;
+
+	if (res->nevents == res->cap) {
+		size_t cap = res->cap ? res->cap * 2 : 8;
+		struct tlsguard_event *n = tg_realloc(res->events, cap * sizeof(*n));
+		if (n == NULL) {
+			e->oom = 1;
+			return;
+		}
+		res->events = n;
+		res->cap = cap;
+	}
+	ev = &res->events[res->nevents];
+	memset(ev, 0, sizeof(*ev));
+	ev->res = res;
+	ev->code = code;
+	ev->severity = severity;
+	ev->cert_index = cert_index;
+	ev->check = e->current_check ? e->current_check : "evaluation";
+	ev->decision = TLSGUARD_DECISION_DEFAULT;
+
+	va_start(ap, detail_fmt);
+	vsnprintf(detail, sizeof(detail), detail_fmt, ap);
+	va_end(ap);
+	ev->detail = tg_strdup(detail);
+	mlen = strlen(ci->message) + strlen(res->host) + 1;
+	ev->message = tg_malloc(mlen);
+	if (ev->detail == NULL || ev->message == NULL) {
+		tg_free(ev->detail);
+		tg_free(ev->message);
+		e->oom = 1;
+		return;
+	}
+	/* The message table's entries have exactly one %s: the host. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	tg_snprintf(ev->message, mlen, ci->message, res->host);
+#pragma GCC diagnostic pop
+	res->nevents++;
+}
+
+static int decode_chain(struct tg_eval *e)
+{
+	const tlsguard_request *req = e->req;
+	size_t i;
+
+	for (i = 0; i < req->ncerts; i++) {
+		gnutls_datum_t d = {req->certs[i].data, (unsigned)req->certs[i].len};
+		int ret;
+		if (req->certs[i].len > UINT32_MAX) {
+			tg_event_add(e, TLSGUARD_EV_MALFORMED_CHAIN, TLSGUARD_SEV_FATAL, (int)i,
+			             "certificate %zu is too large", i);
+			return TLSGUARD_E_CERT_PARSE;
+		}
+		if ((ret = gnutls_x509_crt_init(&e->certs[i])) < 0)
+			return TLSGUARD_E_NOMEM;
+		e->ncerts++;
+		ret = gnutls_x509_crt_import(e->certs[i], &d, GNUTLS_X509_FMT_DER);
+		if (ret < 0) {
+			tg_event_add(e, TLSGUARD_EV_MALFORMED_CHAIN, TLSGUARD_SEV_FATAL, (int)i,
+			             "certificate %zu (%zu bytes) is not valid DER X.509: %s", i, req->certs[i].len,
+			             gnutls_strerror(ret));
+			return TLSGUARD_E_CERT_PARSE;
+		}
+	}
+	return 0;
+}
+
+/* Follow issuers from the leaf through the presented certificates until a
+ * trust anchor issues one, a self-issued certificate ends the path, or no
+ * presented certificate is the issuer. */
+static void build_path(struct tg_eval *e)
+{
+	bool used[TG_MAX_CHAIN] = {false};
+	size_t j;
+
+	e->path[0] = 0;
+	e->npath = 1;
+	used[0] = true;
+	for (;;) {
+		gnutls_x509_crt_t cur = e->certs[e->path[e->npath - 1]];
+		gnutls_x509_crt_t iss = NULL;
+		bool next = false;
+
+		if (gnutls_x509_trust_list_get_issuer(e->ctx->tl, cur, &iss, GNUTLS_TL_GET_COPY) == 0 && iss) {
+			e->anchor = iss;
+			return;
+		}
+		if (gnutls_x509_crt_check_issuer(cur, cur))
+			return;
+		for (j = 0; j < e->ncerts; j++) {
+			if (!used[j] && gnutls_x509_crt_check_issuer(cur, e->certs[j])) {
+				used[j] = true;
+				e->path[e->npath++] = j;
+				next = true;
+				break;
+			}
+		}
+		if (!next)
+			return;
+	}
+}
+
+static void run_checks(struct tg_eval *e, int *rc)
+{
+	size_t i;
+
+	for (i = 0; tg_checks[i] != NULL && e->res->nchecks < TG_MAX_CHECKS; i++) {
+		const struct tg_check *c = tg_checks[i];
+		size_t before = e->res->nevents, k;
+		int r, outcome;
+
+		e->current_check = c->name;
+		r = c->run(e);
+		if (r < 0) {
+			outcome = TLSGUARD_CHECK_ERROR;
+			tg_event_add(e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, -1, "check '%s' could not run: %s",
+			             c->name, tlsguard_strerror(r));
+			if (*rc == 0)
+				*rc = r;
+		} else if (r == TLSGUARD_CHECK_SKIP) {
+			outcome = TLSGUARD_CHECK_SKIP;
+		} else {
+			outcome = TLSGUARD_CHECK_PASS;
+			for (k = before; k < e->res->nevents; k++)
+				if (e->res->events[k].severity >= TLSGUARD_SEV_WARNING)
+					outcome = TLSGUARD_CHECK_FAIL;
+		}
+		e->res->checks[e->res->nchecks].name = c->name;
+		e->res->checks[e->res->nchecks].outcome = outcome;
+		e->res->nchecks++;
+	}
+	e->current_check = NULL;
+}
+
+static bool never_overridable(int code)
+{
+	return code == TLSGUARD_EV_INTERNAL_ERROR || code == TLSGUARD_EV_MALFORMED_CHAIN;
+}
+
+/* The decision: a pure function of the events, the host's policy and the
+ * callback's answers. Every event goes to the callback, in order. */
+static int decide(const struct tg_eval *e)
+{
+	const tlsguard_ctx *ctx = e->ctx;
+	tlsguard_result *res = e->res;
+	int verdict = res->error == 0 ? TLSGUARD_ACCEPT : TLSGUARD_REJECT;
+	size_t i;
+
+	for (i = 0; i < res->nevents; i++) {
+		struct tlsguard_event *ev = &res->events[i];
+		int d = TLSGUARD_DECISION_DEFAULT;
+
+		ev->overridable = e->pol.mode == TG_MODE_INTERACTIVE && !never_overridable(ev->code) &&
+		                  ev->code < 64 && (e->pol.overridable & (UINT64_C(1) << ev->code)) != 0;
+		if (ctx->cb != NULL) {
+			d = ctx->cb(ev, ctx->cb_data);
+			/* An answer we do not know is a rejection. */
+			if (d != TLSGUARD_DECISION_DEFAULT && d != TLSGUARD_DECISION_OVERRIDE)
+				d = TLSGUARD_DECISION_REJECT;
+		}
+		ev->decision = d;
+		if (d == TLSGUARD_DECISION_REJECT) {
+			verdict = TLSGUARD_REJECT;
+			continue;
+		}
+		if (ev->severity != TLSGUARD_SEV_FATAL)
+			continue;
+		if (never_overridable(ev->code))
+			verdict = TLSGUARD_REJECT;
+		else if (e->pol.mode == TG_MODE_REPORT_ONLY)
+			continue;
+		else if (d == TLSGUARD_DECISION_OVERRIDE && ev->overridable)
+			continue;
+		else
+			verdict = TLSGUARD_REJECT;
+	}
+	return verdict;
+}
+
+int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_result **out)
+{
+	struct tg_eval e;
+	tlsguard_result *res;
+	size_t i;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (ctx == NULL || req == NULL || out == NULL)
+		return TLSGUARD_E_INVALID;
+	res = result_new(req);
+	if (res == NULL)
+		return TLSGUARD_E_NOMEM;
+
+	memset(&e, 0, sizeof(e));
+	e.ctx = ctx;
+	e.req = req;
+	e.res = res;
+	e.now = tg_ctx_now(ctx);
+	tg_policy_for_host(&ctx->cfg, req->host, &e.pol);
+
+	rc = tg_ctx_prepare(ctx);
+	if (rc != 0) {
+		tg_event_add(&e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, -1, "trust anchors unavailable: %s",
+		             ctx->prep_err);
+		goto done;
+	}
+	if (req->ncerts == 0) {
+		rc = TLSGUARD_E_EMPTY_CHAIN;
+		tg_event_add(&e, TLSGUARD_EV_MALFORMED_CHAIN, TLSGUARD_SEV_FATAL, -1, "the peer presented no certificate");
+		goto done;
+	}
+	rc = decode_chain(&e);
+	if (rc != 0)
+		goto done;
+	build_path(&e);
+	run_checks(&e, &rc);
+done:
+	if (e.oom && rc == 0)
+		rc = TLSGUARD_E_NOMEM;
+	res->error = rc;
+	res->verdict = decide(&e);
+	if (rc != 0)
+		res->verdict = TLSGUARD_REJECT;
+	for (i = 0; i < e.ncerts; i++)
+		gnutls_x509_crt_deinit(e.certs[i]);
+	if (e.anchor != NULL)
+		gnutls_x509_crt_deinit(e.anchor);
+	*out = res;
+	return rc;
+}
+
+int tlsguard_verify(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_result **out)
+{
+	return tg_evaluate(ctx, req, out);
+}
+
+int tlsguard_verify_der_chain(const tlsguard_ctx *ctx, const char *host, unsigned port,
+                              const unsigned char *const *certs, const size_t *lens, size_t n,
+                              tlsguard_result **out)
+{
+	tlsguard_request *req = NULL;
+	size_t i;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (ctx == NULL || host == NULL || out == NULL || (n > 0 && (certs == NULL || lens == NULL)))
+		return TLSGUARD_E_INVALID;
+	rc = tlsguard_request_new(&req, host, strlen(host));
+	if (rc == 0)
+		rc = tlsguard_request_set_port(req, port);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = tlsguard_request_add_cert(req, certs[i], lens[i]);
+	if (rc == 0)
+		rc = tg_evaluate(ctx, req, out);
+	tlsguard_request_free(req);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/* Evaluation requests: plain data every front end fills in. */
+#include "config.h"
+
+#include <string.h>
+
+#include "tg.h"
+
+int tlsguard_request_new(tlsguard_request **out, const char *host, size_t host_len)
+{
+	tlsguard_request *req;
+	int rc;
+
+	if (out == NULL)
+		return TLSGUARD_E_INVALID;
+	*out = NULL;
+	if (host == NULL)
+		return TLSGUARD_E_INVALID;
+	req = tg_calloc(1, sizeof(*req));
+	if (req == NULL)
+		return TLSGUARD_E_NOMEM;
+	rc = tg_host_normalize(host, host_len, req->host);
+	if (rc != 0) {
+		tg_free(req);
+		return rc;
+	}
+	*out = req;
+	return 0;
+}
+
+void tlsguard_request_free(tlsguard_request *req)
+{
+	size_t i;
+	if (req == NULL)
+		return;
+	for (i = 0; i < req->ncerts; i++)
+		tg_free(req->certs[i].data);
+	tg_free(req->ocsp.data);
+	tg_free(req);
+}
+
+int tlsguard_request_set_port(tlsguard_request *req, unsigned port)
+{
+	if (req == NULL || port > 65535)
+		return TLSGUARD_E_INVALID;
+	req->port = port;
+	return 0;
+}
+
+int tlsguard_request_set_address(tlsguard_request *req, const char *addr)
+{
+	unsigned char ip[16];
+	if (req == NULL || addr == NULL || strlen(addr) >= sizeof(req->address) || tg_ip_parse(addr, ip) == 0)
+		return TLSGUARD_E_INVALID;
+	memcpy(req->address, addr, strlen(addr) + 1);
+	return 0;
+}
+
+static int copy_buf(struct tg_buf *b, const unsigned char *der, size_t len)
+{
+	unsigned char *d;
+	if (der == NULL || len == 0)
+		return TLSGUARD_E_INVALID;
+	d = tg_malloc(len);
+	if (d == NULL)
+		return TLSGUARD_E_NOMEM;
+	memcpy(d, der, len);
+	tg_free(b->data);
+	b->data = d;
+	b->len = len;
+	return 0;
+}
+
+int tlsguard_request_add_cert(tlsguard_request *req, const unsigned char *der, size_t len)
+{
+	int rc;
+	if (req == NULL)
+		return TLSGUARD_E_INVALID;
+	if (req->ncerts >= TG_MAX_CHAIN)
+		return TLSGUARD_E_CHAIN_TOO_LONG;
+	rc = copy_buf(&req->certs[req->ncerts], der, len);
+	if (rc == 0)
+		req->ncerts++;
+	return rc;
+}
+
+int tlsguard_request_set_ocsp_response(tlsguard_request *req, const unsigned char *der, size_t len)
+{
+	if (req == NULL)
+		return TLSGUARD_E_INVALID;
+	return copy_buf(&req->ocsp, der, len);
+}

@@ -1,0 +1,153 @@
+/* Result objects and event accessors. */
+#include "config.h"
+
+#include "tg.h"
+
+int tlsguard_result_verdict(const tlsguard_result *res)
+{
+	if (res == NULL || res->error != 0)
+		return TLSGUARD_REJECT;
+	return res->verdict == TLSGUARD_ACCEPT ? TLSGUARD_ACCEPT : TLSGUARD_REJECT;
+}
+
+int tlsguard_result_error(const tlsguard_result *res)
+{
+	return res ? res->error : TLSGUARD_E_INVALID;
+}
+
+size_t tlsguard_result_event_count(const tlsguard_result *res)
+{
+	return res ? res->nevents : 0;
+}
+
+const tlsguard_event *tlsguard_result_event(const tlsguard_result *res, size_t i)
+{
+	return res && i < res->nevents ? &res->events[i] : NULL;
+}
+
+int tlsguard_result_has_event(const tlsguard_result *res, int code)
+{
+	size_t i;
+	for (i = 0; res && i < res->nevents; i++)
+		if (res->events[i].code == code)
+			return 1;
+	return 0;
+}
+
+size_t tlsguard_result_check_count(const tlsguard_result *res)
+{
+	return res ? res->nchecks : 0;
+}
+
+const char *tlsguard_result_check_name(const tlsguard_result *res, size_t i)
+{
+	return res && i < res->nchecks ? res->checks[i].name : NULL;
+}
+
+int tlsguard_result_check_outcome(const tlsguard_result *res, size_t i)
+{
+	return res && i < res->nchecks ? res->checks[i].outcome : TLSGUARD_CHECK_ERROR;
+}
+
+size_t tlsguard_result_cert_count(const tlsguard_result *res)
+{
+	return res ? res->ncerts : 0;
+}
+
+const unsigned char *tlsguard_result_cert(const tlsguard_result *res, size_t i, size_t *len)
+{
+	if (res == NULL || i >= res->ncerts) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
+	if (len)
+		*len = res->certs[i].len;
+	return res->certs[i].data;
+}
+
+void tlsguard_result_free(tlsguard_result *res)
+{
+	size_t i;
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->nevents; i++) {
+		tg_free(res->events[i].message);
+		tg_free(res->events[i].detail);
+	}
+	tg_free(res->events);
+	for (i = 0; i < res->ncerts; i++)
+		tg_free(res->certs[i].data);
+	tg_free(res->certs);
+	tg_free(res);
+}
+
+int tlsguard_event_code(const tlsguard_event *ev)
+{
+	return ev ? ev->code : 0;
+}
+
+int tlsguard_event_severity(const tlsguard_event *ev)
+{
+	return ev ? ev->severity : TLSGUARD_SEV_FATAL;
+}
+
+const char *tlsguard_event_name(const tlsguard_event *ev)
+{
+	return tlsguard_code_name(ev ? ev->code : 0);
+}
+
+const char *tlsguard_event_message(const tlsguard_event *ev)
+{
+	return ev && ev->message ? ev->message : "";
+}
+
+const char *tlsguard_event_detail(const tlsguard_event *ev)
+{
+	return ev && ev->detail ? ev->detail : "";
+}
+
+const char *tlsguard_event_check(const tlsguard_event *ev)
+{
+	return ev && ev->check ? ev->check : "";
+}
+
+const char *tlsguard_event_host(const tlsguard_event *ev)
+{
+	return ev ? ev->res->host : "";
+}
+
+unsigned tlsguard_event_port(const tlsguard_event *ev)
+{
+	return ev ? ev->res->port : 0;
+}
+
+const char *tlsguard_event_address(const tlsguard_event *ev)
+{
+	return ev ? ev->res->address : "";
+}
+
+int tlsguard_event_cert_index(const tlsguard_event *ev)
+{
+	return ev ? ev->cert_index : -1;
+}
+
+size_t tlsguard_event_cert_count(const tlsguard_event *ev)
+{
+	return ev ? ev->res->ncerts : 0;
+}
+
+const unsigned char *tlsguard_event_cert(const tlsguard_event *ev, size_t i, size_t *len)
+{
+	return tlsguard_result_cert(ev ? ev->res : NULL, i, len);
+}
+
+int tlsguard_event_overridable(const tlsguard_event *ev)
+{
+	return ev ? ev->overridable : 0;
+}
+
+int tlsguard_event_decision(const tlsguard_event *ev)
+{
+	return ev ? ev->decision : TLSGUARD_DECISION_DEFAULT;
+}

@@ -1,0 +1,231 @@
+/*
+ * tlsguard internals shared between library files. Not installed.
+ *
+ * One way through: a front end builds a tlsguard_request (plain data), then
+ * tg_evaluate() decodes it into a struct tg_eval, runs every check listed in
+ * checks.c in order, each adding events, and tg_decide() turns the events,
+ * the host's policy and the callback's answers into the verdict.
+ */
+#ifndef TLSGUARD_TG_H
+#define TLSGUARD_TG_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "tlsguard/tlsguard.h"
+
+#define TG_MAX_CHAIN 64      /* certificates accepted in one request */
+#define TG_MAX_HOST 253      /* longest DNS name */
+#define TG_MAX_CHECKS 32
+#define TG_ERRBUF 512
+
+/* ---- allocation (one place, so tests can fail the Nth call) ---- */
+void *tg_malloc(size_t n);
+void *tg_calloc(size_t n, size_t size);
+void *tg_realloc(void *p, size_t n);
+char *tg_strdup(const char *s);
+char *tg_strndup(const char *s, size_t n);
+void tg_free(void *p);
+/* Test hook: make the Nth allocation from now fail (0 disables). Returns the
+ * number of allocations made since the last call. Not exported. */
+unsigned long tg_alloc_fail_at(unsigned long n);
+
+/* ---- policy ---- */
+enum tg_mode { TG_MODE_ENFORCE = 0, TG_MODE_INTERACTIVE = 1, TG_MODE_REPORT_ONLY = 2 };
+
+/* Bits of struct tg_policy.set: which fields a config section set. */
+enum {
+	TG_POL_MODE = 1u << 0,
+	TG_POL_MIN_RSA = 1u << 1,
+	TG_POL_ALLOW_SHA1 = 1u << 2,
+	TG_POL_OVERRIDABLE = 1u << 3,
+	TG_POL_OCSP_MAX_AGE = 1u << 4
+};
+
+struct tg_policy {
+	unsigned set;           /* TG_POL_* fields given explicitly */
+	int mode;               /* enum tg_mode */
+	unsigned min_rsa_bits;  /* RSA/DSA keys below this are weak */
+	bool allow_sha1;        /* accept SHA-1 signatures */
+	uint64_t overridable;   /* bit (1 << code): callback may override */
+	unsigned ocsp_max_age;  /* seconds a staple without nextUpdate stays fresh */
+};
+
+struct tg_host_policy {
+	char *pattern;          /* "example.com" or "*.example.com", lower case */
+	bool wildcard;          /* pattern starts with "*." */
+	unsigned line;          /* where it was defined (for messages) */
+	struct tg_policy pol;
+};
+
+/* Everything a config file or the setters can change. Built aside and
+ * swapped in whole, so a failed load leaves the context unchanged. */
+struct tg_config {
+	bool use_system_ca;
+	char **ca_paths;        /* files or directories, absolute or as given */
+	size_t n_ca;
+	struct tg_policy defaults;
+	struct tg_host_policy *hosts;
+	size_t n_hosts;
+};
+
+void tg_policy_init_defaults(struct tg_policy *p);
+void tg_config_free(struct tg_config *c);
+int tg_config_copy(struct tg_config *dst, const struct tg_config *src);
+/* Parse a config text into @cfg (which holds the values to start from).
+ * On error fills @err with "name:line: reason". */
+int tg_config_parse(struct tg_config *cfg, const char *data, size_t len, const char *name,
+                    const char *basedir, char *err, size_t errlen);
+/* Effective policy for host: defaults overlaid by the most specific section. */
+void tg_policy_for_host(const struct tg_config *cfg, const char *host, struct tg_policy *out);
+/* Load CA certificates of a file or directory into a trust list; returns
+ * the number added (> 0) or a TLSGUARD_E_* code, with a message in err. */
+int tg_trust_add_path(gnutls_x509_trust_list_t tl, const char *path, char *err, size_t errlen);
+
+struct tlsguard_ctx {
+	struct tg_config cfg;
+	int64_t fixed_time;              /* 0 = clock */
+	tlsguard_event_cb cb;
+	void *cb_data;
+	char errbuf[TG_ERRBUF];
+
+	/* Derived once, on first evaluation, then read-only. */
+	pthread_mutex_t lock;
+	int frozen;                      /* accessed with __atomic builtins */
+	int prep_rc;
+	char prep_err[TG_ERRBUF];
+	gnutls_x509_trust_list_t tl;
+};
+
+/* Freeze @ctx and build derived state once (thread-safe). */
+int tg_ctx_prepare(const tlsguard_ctx *ctx);
+bool tg_ctx_frozen(const tlsguard_ctx *ctx);
+int64_t tg_ctx_now(const tlsguard_ctx *ctx);
+
+/* ---- request and result ---- */
+struct tg_buf {
+	unsigned char *data;
+	size_t len;
+};
+
+struct tlsguard_request {
+	char host[TG_MAX_HOST + 1]; /* lower case, no trailing dot */
+	unsigned port;
+	char address[64];           /* "" = unknown */
+	struct tg_buf certs[TG_MAX_CHAIN];
+	size_t ncerts;
+	struct tg_buf ocsp;
+};
+
+struct tlsguard_event {
+	tlsguard_result *res;       /* owner: host, port, address, chain */
+	int code;
+	int severity;
+	int cert_index;
+	bool overridable;
+	int decision;
+	const char *check;          /* static */
+	char *message;
+	char *detail;
+};
+
+struct tg_check_record {
+	const char *name;
+	int outcome;
+};
+
+struct tlsguard_result {
+	int verdict;
+	int error;
+	char host[TG_MAX_HOST + 1];
+	unsigned port;
+	char address[64];
+	struct tg_buf *certs;
+	size_t ncerts;
+	struct tlsguard_event *events;
+	size_t nevents, cap;
+	struct tg_check_record checks[TG_MAX_CHECKS];
+	size_t nchecks;
+};
+
+/* ---- evaluation ---- */
+struct tg_eval {
+	const tlsguard_ctx *ctx;
+	const tlsguard_request *req;
+	struct tg_policy pol;        /* effective policy for req->host */
+	int64_t now;
+	gnutls_x509_crt_t certs[TG_MAX_CHAIN]; /* presented chain, decoded */
+	size_t ncerts;
+	/* The path built from the leaf through presented certificates: indices
+	 * into certs[]; path[0] == 0 is the leaf. */
+	size_t path[TG_MAX_CHAIN];
+	size_t npath;
+	/* Trust anchor from the trust store that issued the last path element
+	 * (a copy owned by the evaluation), or NULL if none was found. */
+	gnutls_x509_crt_t anchor;
+	unsigned gnutls_status;      /* gnutls_x509_trust_list_verify_crt2's */
+	tlsguard_result *res;
+	const char *current_check;   /* set by the runner for tg_event_add */
+	int oom;                     /* an event could not be recorded */
+};
+
+/* Add an event about presented certificate @cert_index (-1: none). @detail
+ * is a printf format. The message comes from the code table. Never fails
+ * visibly: on allocation failure it marks the evaluation, which then
+ * rejects with TLSGUARD_E_NOMEM. */
+void tg_event_add(struct tg_eval *e, int code, int severity, int cert_index, const char *detail_fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* ---- checks ----
+ * A check reads the evaluation and adds events. It returns
+ * TLSGUARD_CHECK_PASS (its events decide whether it counts as failed),
+ * TLSGUARD_CHECK_SKIP when not applicable, or a negative TLSGUARD_E_* code
+ * when it could not run (the runner then adds an internal-error event, which
+ * rejects). Adding a check: a new file check_<name>.c defining one
+ * struct tg_check, and one line in the table in checks.c. */
+struct tg_check {
+	const char *name;
+	int (*run)(struct tg_eval *e);
+};
+
+extern const struct tg_check tg_check_chain;
+extern const struct tg_check tg_check_validity;
+extern const struct tg_check tg_check_hostname;
+extern const struct tg_check tg_check_eku;
+extern const struct tg_check tg_check_crypto;
+extern const struct tg_check tg_check_ocsp;
+
+/* NULL-terminated, in running order. */
+extern const struct tg_check *const tg_checks[];
+
+/* ---- codes and messages ---- */
+struct tg_code_info {
+	int code;
+	const char *name;     /* ERR_... */
+	const char *key;      /* config name */
+	const char *message;  /* one %s: the host */
+};
+const struct tg_code_info *tg_code_info(int code);
+/* Parse a config name ("expired") into a code; -1 if unknown. */
+int tg_code_from_key(const char *key, size_t len);
+
+/* ---- helpers ---- */
+/* Host name matching (hostname check; exported internally for tests). */
+bool tg_dns_match(const char *pattern, size_t plen, const char *host);
+/* Normalise a host: lower case, strip one trailing dot, validate. Returns
+ * 0 or TLSGUARD_E_INVALID. out must hold TG_MAX_HOST + 1 bytes. */
+int tg_host_normalize(const char *in, size_t len, char *out);
+/* 4 or 16 bytes into @out if @s is an IPv4/IPv6 literal, else 0. */
+int tg_ip_parse(const char *s, unsigned char out[16]);
+int tg_snprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "2024-01-02 03:04:05 UTC" */
+void tg_format_time(int64_t t, char *buf, size_t len);
+
+int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_result **out);
+
+#endif /* TLSGUARD_TG_H */

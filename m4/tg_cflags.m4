@@ -1,0 +1,8 @@
+dnl TG_CHECK_CFLAG(FLAG, ACTION-IF-OK, ACTION-IF-NOT)
+AC_DEFUN([TG_CHECK_CFLAG], [
+  AC_MSG_CHECKING([whether $CC accepts $1])
+  tg_save_CFLAGS=$CFLAGS
+  CFLAGS="$CFLAGS -Werror $1"
+  AC_COMPILE_IFELSE([AC_LANG_PROGRAM([], [])], [AC_MSG_RESULT([yes]); $2], [AC_MSG_RESULT([no]); $3])
+  CFLAGS=$tg_save_CFLAGS
+])

@@ -1,0 +1,201 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "testutil.h"
+
+const char *fixture(const char *name)
+{
+	static char bufs[8][4096];
+	static unsigned slot;
+	const char *dir = getenv("TG_DATA");
+	char *b = bufs[slot++ % 8];
+
+	if (dir == NULL)
+		dir = "tests/data";
+	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
+	return b;
+}
+
+unsigned char *file_load(const char *name, size_t *len)
+{
+	gnutls_datum_t d = {NULL, 0};
+	unsigned char *out;
+
+	if (gnutls_load_file(fixture(name), &d) < 0)
+		ck_abort_msg("cannot read fixture %s (run tests/gen-fixtures.sh)", fixture(name));
+	out = malloc(d.size ? d.size : 1);
+	ck_assert_ptr_nonnull(out);
+	memcpy(out, d.data, d.size);
+	*len = d.size;
+	gnutls_free(d.data);
+	return out;
+}
+
+void chain_load(struct test_chain *c, const char *name)
+{
+	gnutls_datum_t d = {NULL, 0};
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned n = 0, i;
+
+	memset(c, 0, sizeof(*c));
+	if (gnutls_load_file(fixture(name), &d) < 0)
+		ck_abort_msg("cannot read fixture %s (run tests/gen-fixtures.sh)", fixture(name));
+	if (gnutls_x509_crt_list_import2(&crts, &n, &d, GNUTLS_X509_FMT_PEM, 0) < 0 || n == 0) {
+		/* one DER certificate */
+		c->der[0] = malloc(d.size);
+		memcpy(c->der[0], d.data, d.size);
+		c->len[0] = d.size;
+		c->n = 1;
+		gnutls_free(d.data);
+		return;
+	}
+	gnutls_free(d.data);
+	ck_assert_uint_le(n, 64);
+	for (i = 0; i < n; i++) {
+		gnutls_datum_t der = {NULL, 0};
+		ck_assert_int_eq(gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_DER, &der), 0);
+		c->der[i] = malloc(der.size);
+		memcpy(c->der[i], der.data, der.size);
+		c->len[i] = der.size;
+		gnutls_free(der.data);
+		gnutls_x509_crt_deinit(crts[i]);
+	}
+	gnutls_free(crts);
+	c->n = n;
+}
+
+void chain_free(struct test_chain *c)
+{
+	size_t i;
+	for (i = 0; i < c->n; i++)
+		free(c->der[i]);
+	c->n = 0;
+}
+
+tlsguard_ctx *test_ctx(void)
+{
+	tlsguard_ctx *ctx = NULL;
+	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
+	ck_assert_msg(tlsguard_ctx_add_ca(ctx, fixture("root-ca.pem")) == 0, "add_ca: %s",
+	              tlsguard_ctx_last_error(ctx));
+	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
+	return ctx;
+}
+
+tlsguard_result *verify_file(const tlsguard_ctx *ctx, const char *name, const char *host, int *rc)
+{
+	struct test_chain c;
+	tlsguard_result *res = NULL;
+
+	chain_load(&c, name);
+	*rc = tlsguard_verify_der_chain(ctx, host, 443, (const unsigned char *const *)c.der, c.len, c.n, &res);
+	chain_free(&c);
+	ck_assert_msg(res != NULL, "no result for %s (rc %d)", name, *rc);
+	return res;
+}
+
+static int port_open(unsigned port)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((unsigned short)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+static unsigned free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t sl = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &sl), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+pid_t server_start(const char *chain, const char *key, unsigned *port, ...)
+{
+	const char *argv[32];
+	char portbuf[16];
+	int argc = 0, tries;
+	va_list ap;
+	const char *extra;
+	pid_t pid;
+
+	*port = free_port();
+	snprintf(portbuf, sizeof(portbuf), "%u", *port);
+	argv[argc++] = "gnutls-serv";
+	argv[argc++] = "--port";
+	argv[argc++] = portbuf;
+	argv[argc++] = "--x509certfile";
+	argv[argc++] = fixture(chain);
+	argv[argc++] = "--x509keyfile";
+	argv[argc++] = fixture(key);
+	argv[argc++] = "--quiet";
+	va_start(ap, port);
+	while ((extra = va_arg(ap, const char *)) != NULL && argc < 30)
+		argv[argc++] = extra;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0) {
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
+		execvp("gnutls-serv", (char *const *)argv);
+		_exit(127);
+	}
+	for (tries = 0; tries < 200; tries++) {
+		int status;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		if (port_open(*port))
+			return pid;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			ck_abort_msg("gnutls-serv exited (status %d); is gnutls-bin installed?", status);
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGTERM);
+	ck_abort_msg("gnutls-serv did not listen on port %u", *port);
+	return -1;
+}
+
+void server_stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
