@@ -114,30 +114,64 @@ static int decode_chain(struct tg_eval *e)
 	return 0;
 }
 
-/* Follow issuers from the leaf through the presented certificates until a
- * trust anchor issues one, a self-issued certificate ends the path, or no
- * presented certificate is the issuer. */
-static void build_path(struct tg_eval *e)
-{
-	bool used[TG_MAX_CHAIN] = {false};
-	size_t j;
+/* Raw DER subject and issuer names, compared byte for byte when linking
+ * the path (as Go's and NSS's pools do): much cheaper than a full RFC 5280
+ * name comparison per candidate, and the chain check's GnuTLS verification
+ * re-validates every link anyway. */
+struct raw_names {
+	gnutls_datum_t subject, issuer;
+};
 
+static bool same(const gnutls_datum_t *a, const gnutls_datum_t *b)
+{
+	return a->size == b->size && a->size > 0 && memcmp(a->data, b->data, a->size) == 0;
+}
+
+/* The trust anchor that issued @c, or NULL. The list's own copy is used
+ * when it has one (file-based anchors); otherwise, e.g. for PKCS#11 trust
+ * modules, GnuTLS must hand out a copy. */
+static void find_anchor(struct tg_eval *e, gnutls_x509_crt_t c)
+{
+	gnutls_x509_crt_t iss = NULL;
+
+	if (gnutls_x509_trust_list_get_issuer(e->ctx->tl, c, &iss, 0) == 0 && iss != NULL) {
+		e->anchor = iss;
+		e->anchor_owned = false;
+	} else if (gnutls_x509_trust_list_get_issuer(e->ctx->tl, c, &iss, GNUTLS_TL_GET_COPY) == 0 && iss != NULL) {
+		e->anchor = iss;
+		e->anchor_owned = true;
+	}
+}
+
+/* Follow issuers from the leaf through the presented certificates, then ask
+ * the trust store for the anchor that issued the last one. A certificate
+ * that is itself a trust anchor ends the path at the anchor lookup too. */
+static int build_path(struct tg_eval *e)
+{
+	struct raw_names raw[TG_MAX_CHAIN];
+	bool used[TG_MAX_CHAIN] = {false};
+	size_t i, j;
+	int rc = 0;
+
+	memset(raw, 0, sizeof(raw));
+	for (i = 0; i < e->ncerts; i++) {
+		if (gnutls_x509_crt_get_raw_dn(e->certs[i], &raw[i].subject) < 0 ||
+		    gnutls_x509_crt_get_raw_issuer_dn(e->certs[i], &raw[i].issuer) < 0) {
+			rc = TLSGUARD_E_INTERNAL;
+			goto out;
+		}
+	}
 	e->path[0] = 0;
 	e->npath = 1;
 	used[0] = true;
 	for (;;) {
-		gnutls_x509_crt_t cur = e->certs[e->path[e->npath - 1]];
-		gnutls_x509_crt_t iss = NULL;
+		size_t cur = e->path[e->npath - 1];
 		bool next = false;
 
-		if (gnutls_x509_trust_list_get_issuer(e->ctx->tl, cur, &iss, GNUTLS_TL_GET_COPY) == 0 && iss) {
-			e->anchor = iss;
-			return;
-		}
-		if (gnutls_x509_crt_check_issuer(cur, cur))
-			return;
+		if (same(&raw[cur].subject, &raw[cur].issuer))
+			break; /* self-issued: the end of what was presented */
 		for (j = 0; j < e->ncerts; j++) {
-			if (!used[j] && gnutls_x509_crt_check_issuer(cur, e->certs[j])) {
+			if (!used[j] && same(&raw[cur].issuer, &raw[j].subject)) {
 				used[j] = true;
 				e->path[e->npath++] = j;
 				next = true;
@@ -145,8 +179,15 @@ static void build_path(struct tg_eval *e)
 			}
 		}
 		if (!next)
-			return;
+			break;
 	}
+	find_anchor(e, e->certs[e->path[e->npath - 1]]);
+out:
+	for (i = 0; i < e->ncerts; i++) {
+		gnutls_free(raw[i].subject.data);
+		gnutls_free(raw[i].issuer.data);
+	}
+	return rc;
 }
 
 static void run_checks(struct tg_eval *e, int *rc)
@@ -262,7 +303,11 @@ int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_r
 	rc = decode_chain(&e);
 	if (rc != 0)
 		goto done;
-	build_path(&e);
+	rc = build_path(&e);
+	if (rc != 0) {
+		tg_event_add(&e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, -1, "cannot read certificate names");
+		goto done;
+	}
 	run_checks(&e, &rc);
 done:
 	if (e.oom && rc == 0)
@@ -273,7 +318,7 @@ done:
 		res->verdict = TLSGUARD_REJECT;
 	for (i = 0; i < e.ncerts; i++)
 		gnutls_x509_crt_deinit(e.certs[i]);
-	if (e.anchor != NULL)
+	if (e.anchor != NULL && e.anchor_owned)
 		gnutls_x509_crt_deinit(e.anchor);
 	*out = res;
 	return rc;

@@ -168,6 +168,7 @@ struct tg_eval {
 	/* Trust anchor from the trust store that issued the last path element
 	 * (a copy owned by the evaluation), or NULL if none was found. */
 	gnutls_x509_crt_t anchor;
+	bool anchor_owned;           /* anchor is a copy to deinit */
 	unsigned gnutls_status;      /* gnutls_x509_trust_list_verify_crt2's */
 	tlsguard_result *res;
 	const char *current_check;   /* set by the runner for tg_event_add */

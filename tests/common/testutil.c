@@ -175,7 +175,12 @@ pid_t server_start(const char *chain, const char *key, unsigned *port, ...)
 			dup2(devnull, 1);
 			dup2(devnull, 2);
 		}
-		execvp("gnutls-serv", (char *const *)argv);
+		char *args[32];
+		int k;
+		for (k = 0; k < argc; k++)
+			args[k] = strdup(argv[k]);
+		args[argc] = NULL;
+		execvp("gnutls-serv", args);
 		_exit(127);
 	}
 	for (tries = 0; tries < 200; tries++) {

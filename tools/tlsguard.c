@@ -1,0 +1,1421 @@
+/*
+ * tlsguard(1): check a certificate chain from files ("verify") or from a live
+ * TLS server ("connect") with libtlsguard, and print what it found.
+ *
+ * Exit status: 0 accepted, 1 rejected (also when the evaluation could not
+ * complete: fail closed), 2 usage or input error, 3 network or TLS error.
+ * The man page (doc/tlsguard.1) documents the text and JSON output.
+ *
+ * Only the public API of libtlsguard is used. GnuTLS serves the "connect"
+ * handshake and decodes certificates for display.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include <tlsguard/gnutls.h>
+#include <tlsguard/tlsguard.h>
+
+#define PROG "tlsguard"
+
+enum exit_status {
+	EXIT_ACCEPTED = 0,
+	EXIT_REJECTED = 1,
+	EXIT_USAGE = 2,
+	EXIT_NETWORK = 3
+};
+
+#define MAX_INPUT_FILE (16u * 1024u * 1024u) /* chain and OCSP files */
+#define NET_TIMEOUT_MS 10000                 /* TCP connect and TLS handshake */
+#define DEFAULT_PORT 443u
+#define HOST_MAX 253
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                           */
+
+static void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "tlsguard: <what>: <why>" on stderr. */
+static void error_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: tlsguard COMMAND [OPTION]... [ARGUMENT]...\n"
+	      "\n"
+	      "Commands:\n"
+	      "  verify --host NAME CHAIN...   check a certificate chain read from files\n"
+	      "  connect HOST[:PORT]           connect to a TLS server and check its chain\n"
+	      "  help                          show this help\n"
+	      "\n"
+	      "  CHAIN is one PEM file holding the whole chain, or several PEM or DER\n"
+	      "  files, leaf first. HOST may be a name, an IPv4 address or [IPv6]:PORT.\n"
+	      "\n"
+	      "Options of verify:\n"
+	      "  --host NAME         the host name or IP address to check the chain for (required)\n"
+	      "  --port N            the server's port (default: unknown)\n"
+	      "  --ocsp FILE         a stapled OCSP response (DER) to check as well\n"
+	      "\n"
+	      "Options of connect:\n"
+	      "  --connect-to ADDR   connect to the IP address ADDR, ADDR:PORT or [ADDR]:PORT\n"
+	      "                      instead of resolving HOST (the name checked stays HOST)\n"
+	      "\n"
+	      "Options of both:\n"
+	      "  --ca FILE           trust the CA certificates in FILE or directory (repeatable)\n"
+	      "  --no-system-ca      do not trust the system's CA store\n"
+	      "  --config FILE       load the policy from FILE (see tlsguard.conf(5))\n"
+	      "  --at TIME           evaluate at TIME (UTC): YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ\n"
+	      "                      or @UNIXSECONDS (default: now)\n"
+	      "  --json              print one JSON object instead of text\n"
+	      "  -h, --help          show this help\n"
+	      "\n"
+	      "Other:\n"
+	      "  tlsguard --version  show the versions of tlsguard and GnuTLS\n"
+	      "\n"
+	      "Exit status: 0 accepted, 1 rejected, 2 usage or input error,\n"
+	      "3 network or TLS error. See tlsguard(1).\n",
+	      f);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A usage error: message, hint, and the exit status to return. */
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'tlsguard --help' for more information.\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                      */
+
+/* Length of the valid UTF-8 sequence at @s (NUL-terminated), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1fu;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0fu;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07u;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3fu);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Print @s as a JSON string: quotes, backslash and control characters are
+ * escaped, valid UTF-8 passes through, invalid bytes become U+FFFD.
+ * NULL prints null. */
+static void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			p++;
+		} else if (*p == '"' || *p == '\\') {
+			fputc('\\', f);
+			fputc(*p++, f);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", (unsigned)*p++);
+		} else {
+			fwrite(p, 1, n, f);
+			p += n;
+		}
+	}
+	fputc('"', f);
+}
+
+/* Print @s for a terminal: control characters (C0, DEL, C1) and invalid
+ * UTF-8 bytes are shown as \xNN, so certificate contents cannot drive the
+ * terminal. */
+static void text_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL)
+		return;
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 0 || *p < 0x20 || *p == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+			size_t k, m = n ? n : 1;
+			for (k = 0; k < m; k++)
+				fprintf(f, "\\x%02x", (unsigned)p[k]);
+			p += m;
+		} else {
+			fwrite(p, 1, n, f);
+			p += n;
+		}
+	}
+}
+
+/* Standard base64 with padding; @out must hold 4 * ((len + 2) / 3) + 1. */
+static void base64(const unsigned char *in, size_t len, char *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = tab[(v >> 6) & 63];
+		out[o++] = tab[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+/* "2024-01-02T03:04:05Z"; "" when @t is not representable. */
+static void iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = '\0';
+}
+
+/* Strict decimal number from @s into @out, within lo..hi. */
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_port(const char *s, unsigned *port)
+{
+	unsigned long v;
+
+	if (parse_uint(s, 1, 65535, &v) != 0)
+		return -1;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* Exactly @n decimal digits at @s. */
+static int fixed_digits(const char *s, size_t n, int *out)
+{
+	size_t i;
+	int v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* --at: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or "@UNIXSECONDS", in UTC. */
+static int parse_time(const char *s, int64_t *out)
+{
+	size_t len = strlen(s);
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+	int64_t t;
+
+	if (s[0] == '@') {
+		char *end;
+		long long v;
+		if (s[1] < '0' || s[1] > '9')
+			return -1;
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || v <= 0)
+			return -1;
+		*out = (int64_t)v;
+		return 0;
+	}
+	if (len != 10 && len != 20)
+		return -1;
+	if (fixed_digits(s, 4, &y) || s[4] != '-' || fixed_digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    fixed_digits(s + 8, 2, &d))
+		return -1;
+	if (len == 20 && (s[10] != 'T' || fixed_digits(s + 11, 2, &h) || s[13] != ':' ||
+	                  fixed_digits(s + 14, 2, &mi) || s[16] != ':' || fixed_digits(s + 17, 2, &sec) ||
+	                  s[19] != 'Z'))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	if (t <= 0) /* 0 would mean "the clock" to tlsguard_ctx_set_time() */
+		return -1;
+	*out = t;
+	return 0;
+}
+
+/* Find @needle in the @len bytes at @hay (which may hold NUL bytes). */
+static const char *mem_find(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; n <= len && i <= len - n; i++)
+		if (hay[i] == needle[0] && memcmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
+/* Read a whole file (at most MAX_INPUT_FILE bytes). Prints the error. */
+static int read_file(const char *path, const char *what, unsigned char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	size_t used = 0, cap = 0;
+
+	*data = NULL;
+	*len = 0;
+	if (f == NULL) {
+		error_msg("%s: cannot read %s: %s", path, what, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		size_t n;
+		if (used == cap) {
+			unsigned char *nb;
+			if (cap >= MAX_INPUT_FILE) {
+				error_msg("%s: %s is larger than %u bytes", path, what, MAX_INPUT_FILE);
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 16384;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				error_msg("%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+		}
+		n = fread(buf + used, 1, cap - used, f);
+		used += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				error_msg("%s: cannot read %s: %s", path, what, strerror(errno ? errno : EIO));
+				goto fail;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	if (used == 0) {
+		free(buf);
+		error_msg("%s: %s is empty", path, what);
+		return -1;
+	}
+	*data = buf;
+	*len = used;
+	return 0;
+fail:
+	free(buf);
+	fclose(f);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Options                                                            */
+
+enum command { CMD_VERIFY, CMD_CONNECT };
+
+struct options {
+	enum command cmd;
+	const char *cmd_name;
+	const char *host;       /* verify --host */
+	unsigned port;          /* verify --port; 0 = unknown */
+	const char **cas;       /* --ca, in order */
+	size_t ncas;
+	int no_system_ca;
+	const char *config;
+	int64_t at;             /* --at; 0 = the clock */
+	const char *ocsp;       /* verify --ocsp */
+	const char *connect_to; /* connect --connect-to */
+	int json;
+	int help;
+	const char **args;      /* positional arguments */
+	size_t nargs;
+};
+
+enum {
+	OPT_HOST = 256,
+	OPT_PORT,
+	OPT_CA,
+	OPT_NO_SYSTEM_CA,
+	OPT_CONFIG,
+	OPT_AT,
+	OPT_OCSP,
+	OPT_JSON,
+	OPT_CONNECT_TO,
+	OPT_HELP = 'h'
+};
+
+static const struct option long_options[] = {
+	{"host", required_argument, NULL, OPT_HOST},
+	{"port", required_argument, NULL, OPT_PORT},
+	{"ca", required_argument, NULL, OPT_CA},
+	{"no-system-ca", no_argument, NULL, OPT_NO_SYSTEM_CA},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"at", required_argument, NULL, OPT_AT},
+	{"ocsp", required_argument, NULL, OPT_OCSP},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *option_name(int c)
+{
+	size_t i;
+	for (i = 0; long_options[i].name != NULL; i++)
+		if (long_options[i].val == c)
+			return long_options[i].name;
+	return "?";
+}
+
+static int option_allowed(enum command cmd, int c)
+{
+	switch (c) {
+	case OPT_HOST:
+	case OPT_PORT:
+	case OPT_OCSP:
+		return cmd == CMD_VERIFY;
+	case OPT_CONNECT_TO:
+		return cmd == CMD_CONNECT;
+	default:
+		return 1;
+	}
+}
+
+static void options_free(struct options *o)
+{
+	free(o->cas);
+	free(o->args);
+}
+
+/* Store one option. Returns 0 or EXIT_USAGE (message printed). */
+static int set_option(struct options *o, int c, const char *arg)
+{
+	if (!option_allowed(o->cmd, c))
+		return usage_error("%s: option '--%s' is not valid here", o->cmd_name, option_name(c));
+	switch (c) {
+	case OPT_HOST:
+		o->host = arg;
+		break;
+	case OPT_PORT:
+		if (parse_port(arg, &o->port) != 0)
+			return usage_error("--port '%s': expected a number from 1 to 65535", arg);
+		break;
+	case OPT_CA:
+		o->cas[o->ncas++] = arg;
+		break;
+	case OPT_NO_SYSTEM_CA:
+		o->no_system_ca = 1;
+		break;
+	case OPT_CONFIG:
+		o->config = arg;
+		break;
+	case OPT_AT:
+		if (parse_time(arg, &o->at) != 0)
+			return usage_error("--at '%s': expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or @UNIXSECONDS "
+			                   "(a valid time after 1970-01-01, UTC)",
+			                   arg);
+		break;
+	case OPT_OCSP:
+		o->ocsp = arg;
+		break;
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	case OPT_CONNECT_TO:
+		o->connect_to = arg;
+		break;
+	case OPT_HELP:
+		o->help = 1;
+		break;
+	default:
+		return usage_error("%s: unexpected option", o->cmd_name);
+	}
+	return 0;
+}
+
+/* Parse the options of a command: @argv[0] is the command name. Options
+ * and arguments may come in any order; "--" ends the options. */
+static int parse_options(struct options *o, int argc, char **argv)
+{
+	int c, rc;
+
+	o->cas = calloc((size_t)argc, sizeof(*o->cas));
+	o->args = calloc((size_t)argc, sizeof(*o->args));
+	if (o->cas == NULL || o->args == NULL) {
+		error_msg("out of memory");
+		return EXIT_USAGE;
+	}
+	opterr = 0;
+	optind = 1;
+	/* '-': arguments come back in order as option 1; ':': report a
+	 * missing option argument as ':'. */
+	while ((c = getopt_long(argc, argv, "-:h", long_options, NULL)) != -1) {
+		if (c == 1) {
+			o->args[o->nargs++] = optarg;
+			continue;
+		}
+		if (c == '?') {
+			if (optopt != 0)
+				return usage_error("%s: unknown option '-%c'", o->cmd_name, optopt);
+			return usage_error("%s: unknown option '%s'", o->cmd_name, argv[optind - 1]);
+		}
+		if (c == ':')
+			return usage_error("%s: option '%s' needs an argument", o->cmd_name, argv[optind - 1]);
+		rc = set_option(o, c, optarg);
+		if (rc != 0)
+			return rc;
+	}
+	while (optind < argc)
+		o->args[o->nargs++] = argv[optind++];
+	return 0;
+}
+
+/* The checks that need the whole command line. */
+static int check_arguments(const struct options *o)
+{
+	if (o->cmd == CMD_VERIFY) {
+		if (o->host == NULL)
+			return usage_error("verify: --host NAME is required");
+		if (o->nargs == 0)
+			return usage_error("verify: no CHAIN file given");
+	} else {
+		if (o->nargs == 0)
+			return usage_error("connect: no HOST given");
+		if (o->nargs > 1)
+			return usage_error("connect: one HOST only, got '%s' too", o->args[1]);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Context                                                            */
+
+/* Build the context: config file first, then the command line on top. */
+static int make_ctx(const struct options *o, tlsguard_ctx **out)
+{
+	tlsguard_ctx *ctx = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	rc = tlsguard_ctx_new(&ctx, o->no_system_ca ? TLSGUARD_CTX_NO_SYSTEM_CA : 0u);
+	if (rc != 0) {
+		error_msg("cannot create context: %s", tlsguard_strerror(rc));
+		return EXIT_USAGE;
+	}
+	if (o->config != NULL && (rc = tlsguard_ctx_load_config(ctx, o->config)) != 0) {
+		error_msg("bad config file: %s", tlsguard_ctx_last_error(ctx));
+		goto fail;
+	}
+	if (o->no_system_ca && (rc = tlsguard_ctx_set_system_ca(ctx, 0)) != 0) {
+		error_msg("--no-system-ca: %s", tlsguard_strerror(rc));
+		goto fail;
+	}
+	for (i = 0; i < o->ncas; i++) {
+		rc = tlsguard_ctx_add_ca(ctx, o->cas[i]);
+		if (rc != 0) {
+			const char *why = tlsguard_ctx_last_error(ctx);
+			error_msg("--ca: %s", why[0] ? why : tlsguard_strerror(rc));
+			goto fail;
+		}
+	}
+	if (o->at != 0 && (rc = tlsguard_ctx_set_time(ctx, o->at)) != 0) {
+		error_msg("--at: %s", tlsguard_ctx_last_error(ctx));
+		goto fail;
+	}
+	*out = ctx;
+	return 0;
+fail:
+	tlsguard_ctx_free(ctx);
+	return EXIT_USAGE;
+}
+
+/* A host as tlsguard accepts it (name or IP literal). */
+static int check_host(const char *host, const char *what)
+{
+	tlsguard_request *req = NULL;
+	int rc = tlsguard_request_new(&req, host, strlen(host));
+
+	tlsguard_request_free(req);
+	if (rc != 0)
+		return usage_error("%s '%s': not a valid host name or IP address", what, host);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Report: the chain, the checks, the events, the verdict             */
+
+struct report {
+	const char *host;
+	unsigned port;              /* 0 = unknown */
+	const char *address;        /* NULL = unknown */
+	const tlsguard_result *res; /* may be NULL */
+	int error;                  /* TLSGUARD_E_* when the evaluation failed */
+	int accepted;
+	int is_connect;
+	const char *tls_version;    /* connect: NULL = unknown */
+	const char *cipher;
+	const char *tls_error;      /* connect: NULL = handshake completed */
+};
+
+struct cert_info {
+	int decoded;
+	gnutls_datum_t subject, issuer; /* gnutls_free() */
+	char not_before[32], not_after[32];
+	char spki[48];                  /* base64 of a SHA-256; "" if unknown */
+};
+
+/* SHA-256 of the DER SubjectPublicKeyInfo, base64 (curl's sha256// pin). */
+static void spki_sha256(gnutls_x509_crt_t crt, char *out)
+{
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t der = {NULL, 0};
+	unsigned char digest[32];
+
+	out[0] = '\0';
+	if (gnutls_pubkey_init(&pub) < 0)
+		return;
+	if (gnutls_pubkey_import_x509(pub, crt, 0) == 0 && gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &der) == 0 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, digest) == 0)
+		base64(digest, sizeof(digest), out);
+	gnutls_free(der.data);
+	gnutls_pubkey_deinit(pub);
+}
+
+static void cert_info_load(struct cert_info *ci, const unsigned char *der, size_t len)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+
+	memset(ci, 0, sizeof(*ci));
+	if (der == NULL || len == 0 || len > UINT32_MAX || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	d.data = (unsigned char *)(uintptr_t)der;
+	d.size = (unsigned)len;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0) {
+		ci->decoded = 1;
+		if (gnutls_x509_crt_get_dn3(crt, &ci->subject, 0) < 0)
+			ci->subject.data = NULL;
+		if (gnutls_x509_crt_get_issuer_dn3(crt, &ci->issuer, 0) < 0)
+			ci->issuer.data = NULL;
+		iso_time(gnutls_x509_crt_get_activation_time(crt), ci->not_before, sizeof(ci->not_before));
+		iso_time(gnutls_x509_crt_get_expiration_time(crt), ci->not_after, sizeof(ci->not_after));
+		spki_sha256(crt, ci->spki);
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+static void cert_info_free(struct cert_info *ci)
+{
+	gnutls_free(ci->subject.data);
+	gnutls_free(ci->issuer.data);
+	memset(ci, 0, sizeof(*ci));
+}
+
+static const char *dn_or_null(const gnutls_datum_t *d)
+{
+	return d->data ? (const char *)d->data : NULL;
+}
+
+static const char *nonempty(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+static const char *outcome_text(int outcome)
+{
+	switch (outcome) {
+	case TLSGUARD_CHECK_PASS: return "pass";
+	case TLSGUARD_CHECK_FAIL: return "FAIL";
+	case TLSGUARD_CHECK_SKIP: return "skip";
+	default: return "ERROR";
+	}
+}
+
+static const char *outcome_json(int outcome)
+{
+	switch (outcome) {
+	case TLSGUARD_CHECK_PASS: return "pass";
+	case TLSGUARD_CHECK_FAIL: return "fail";
+	case TLSGUARD_CHECK_SKIP: return "skip";
+	default: return "error";
+	}
+}
+
+/* -- text -- */
+
+static void text_chain(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_cert_count(res);
+
+	fprintf(f, "chain: %zu certificate%s\n", n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		struct cert_info ci;
+		size_t len = 0;
+		const unsigned char *der = tlsguard_result_cert(res, i, &len);
+
+		cert_info_load(&ci, der, len);
+		if (!ci.decoded) {
+			fprintf(f, "  [%zu] (not a decodable certificate, %zu bytes)\n", i, len);
+			continue;
+		}
+		fprintf(f, "  [%zu] subject:  ", i);
+		text_str(f, dn_or_null(&ci.subject) ? dn_or_null(&ci.subject) : "(unreadable)");
+		fputs("\n      issuer:   ", f);
+		text_str(f, dn_or_null(&ci.issuer) ? dn_or_null(&ci.issuer) : "(unreadable)");
+		fprintf(f, "\n      validity: %s .. %s\n", ci.not_before[0] ? ci.not_before : "?",
+		        ci.not_after[0] ? ci.not_after : "?");
+		fprintf(f, "      spki:     sha256/%s\n", ci.spki[0] ? ci.spki : "?");
+		cert_info_free(&ci);
+	}
+}
+
+static void text_checks(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_check_count(res);
+
+	fputs(n ? "checks:\n" : "checks: none ran\n", f);
+	for (i = 0; i < n; i++) {
+		const char *name = tlsguard_result_check_name(res, i);
+		fprintf(f, "  %-10s %s\n", name ? name : "?", outcome_text(tlsguard_result_check_outcome(res, i)));
+	}
+}
+
+static void text_events(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_event_count(res);
+
+	if (n == 0) {
+		fputs("events: none\n", f);
+		return;
+	}
+	fprintf(f, "events: %zu\n", n);
+	for (i = 0; i < n; i++) {
+		const tlsguard_event *ev = tlsguard_result_event(res, i);
+		const char *key = tlsguard_code_key(tlsguard_event_code(ev));
+		int idx = tlsguard_event_cert_index(ev);
+
+		fprintf(f, "  [%zu] %s %s %s (check %s", i, tlsguard_severity_name(tlsguard_event_severity(ev)),
+		        key ? key : "unknown", tlsguard_event_name(ev), tlsguard_event_check(ev));
+		if (idx >= 0)
+			fprintf(f, ", certificate %d", idx);
+		fputs(")\n      message: ", f);
+		text_str(f, tlsguard_event_message(ev));
+		fputs("\n      detail:  ", f);
+		text_str(f, tlsguard_event_detail(ev));
+		fputc('\n', f);
+	}
+}
+
+static void report_text(FILE *f, const struct report *r)
+{
+	fputs("host: ", f);
+	text_str(f, r->host);
+	fputc('\n', f);
+	if (r->port)
+		fprintf(f, "port: %u\n", r->port);
+	if (r->address)
+		fprintf(f, "address: %s\n", r->address);
+	if (r->is_connect) {
+		if (r->tls_error)
+			fprintf(f, "tls: handshake failed: %s\n", r->tls_error);
+		else
+			fprintf(f, "tls: %s, %s\n", r->tls_version ? r->tls_version : "?", r->cipher ? r->cipher : "?");
+	}
+	text_chain(f, r->res);
+	text_checks(f, r->res);
+	text_events(f, r->res);
+	if (r->error)
+		fprintf(f, "error: %s\n", tlsguard_strerror(r->error));
+	fprintf(f, "verdict: %s\n", r->accepted ? "accepted" : "REJECTED");
+}
+
+/* -- JSON -- */
+
+static void json_chain(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_cert_count(res);
+
+	fputs("\"chain\":[", f);
+	for (i = 0; i < n; i++) {
+		struct cert_info ci;
+		size_t len = 0;
+		const unsigned char *der = tlsguard_result_cert(res, i, &len);
+
+		cert_info_load(&ci, der, len);
+		fprintf(f, "%s{\"index\":%zu,\"subject\":", i ? "," : "", i);
+		json_str(f, dn_or_null(&ci.subject));
+		fputs(",\"issuer\":", f);
+		json_str(f, dn_or_null(&ci.issuer));
+		fputs(",\"not_before\":", f);
+		json_str(f, nonempty(ci.not_before));
+		fputs(",\"not_after\":", f);
+		json_str(f, nonempty(ci.not_after));
+		fputs(",\"spki_sha256\":", f);
+		json_str(f, nonempty(ci.spki));
+		fputc('}', f);
+		cert_info_free(&ci);
+	}
+	fputc(']', f);
+}
+
+static void json_checks(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_check_count(res);
+
+	fputs("\"checks\":[", f);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		json_str(f, tlsguard_result_check_name(res, i));
+		fprintf(f, ",\"outcome\":\"%s\"}", outcome_json(tlsguard_result_check_outcome(res, i)));
+	}
+	fputc(']', f);
+}
+
+static void json_events(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_event_count(res);
+
+	fputs("\"events\":[", f);
+	for (i = 0; i < n; i++) {
+		const tlsguard_event *ev = tlsguard_result_event(res, i);
+		int code = tlsguard_event_code(ev);
+
+		fprintf(f, "%s{\"code\":%d,\"key\":", i ? "," : "", code);
+		json_str(f, tlsguard_code_key(code));
+		fputs(",\"name\":", f);
+		json_str(f, tlsguard_event_name(ev));
+		fputs(",\"severity\":", f);
+		json_str(f, tlsguard_severity_name(tlsguard_event_severity(ev)));
+		fputs(",\"check\":", f);
+		json_str(f, tlsguard_event_check(ev));
+		fprintf(f, ",\"cert_index\":%d,\"message\":", tlsguard_event_cert_index(ev));
+		json_str(f, tlsguard_event_message(ev));
+		fputs(",\"detail\":", f);
+		json_str(f, tlsguard_event_detail(ev));
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+static void report_json(FILE *f, const struct report *r)
+{
+	fputs("{\"host\":", f);
+	json_str(f, r->host);
+	if (r->port)
+		fprintf(f, ",\"port\":%u", r->port);
+	else
+		fputs(",\"port\":null", f);
+	fputs(",\"address\":", f);
+	json_str(f, r->address);
+	fprintf(f, ",\"verdict\":\"%s\",\"error\":", r->accepted ? "accept" : "reject");
+	json_str(f, r->error ? tlsguard_strerror(r->error) : NULL);
+	if (r->is_connect) {
+		fputs(",\"tls\":{\"version\":", f);
+		json_str(f, r->tls_version);
+		fputs(",\"cipher\":", f);
+		json_str(f, r->cipher);
+		fputs(",\"error\":", f);
+		json_str(f, r->tls_error);
+		fputc('}', f);
+	}
+	fputc(',', f);
+	json_chain(f, r->res);
+	fputc(',', f);
+	json_checks(f, r->res);
+	fputc(',', f);
+	json_events(f, r->res);
+	fputs("}\n", f);
+}
+
+static void report_print(const struct report *r, int json)
+{
+	if (json)
+		report_json(stdout, r);
+	else
+		report_text(stdout, r);
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------------ */
+/* verify                                                             */
+
+/* Check that @der is an X.509 certificate and add it to the request. */
+static int add_der(tlsguard_request *req, const char *path, size_t nth, const unsigned char *der, size_t len)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d;
+	int ret;
+
+	if (len > UINT32_MAX) {
+		error_msg("%s: certificate %zu is too large", path, nth);
+		return -1;
+	}
+	if (gnutls_x509_crt_init(&crt) < 0) {
+		error_msg("%s: out of memory", path);
+		return -1;
+	}
+	d.data = (unsigned char *)(uintptr_t)der;
+	d.size = (unsigned)len;
+	ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER);
+	gnutls_x509_crt_deinit(crt);
+	if (ret < 0) {
+		error_msg("%s: certificate %zu is not a valid X.509 certificate: %s", path, nth, gnutls_strerror(ret));
+		return -1;
+	}
+	ret = tlsguard_request_add_cert(req, der, len);
+	if (ret != 0) {
+		error_msg("%s: certificate %zu: %s", path, nth, tlsguard_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+#define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
+#define PEM_END "-----END CERTIFICATE-----"
+
+/* Every CERTIFICATE block of a PEM file, in order. */
+static int add_pem(tlsguard_request *req, const char *path, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+	size_t nth = 0;
+
+	while ((p = mem_find(p, (size_t)(end - p), PEM_BEGIN)) != NULL) {
+		const char *stop = mem_find(p, (size_t)(end - p), PEM_END);
+		gnutls_datum_t in, der = {NULL, 0};
+		int ret;
+
+		nth++;
+		if (stop == NULL) {
+			error_msg("%s: certificate %zu: PEM block has no '" PEM_END "' line", path, nth);
+			return -1;
+		}
+		stop += strlen(PEM_END);
+		in.data = (unsigned char *)(uintptr_t)p;
+		in.size = (unsigned)(stop - p);
+		ret = gnutls_pem_base64_decode2("CERTIFICATE", &in, &der);
+		if (ret < 0) {
+			error_msg("%s: certificate %zu: bad PEM: %s", path, nth, gnutls_strerror(ret));
+			return -1;
+		}
+		ret = add_der(req, path, nth, der.data, der.size);
+		gnutls_free(der.data);
+		if (ret != 0)
+			return -1;
+		p = stop;
+	}
+	if (nth == 0) {
+		error_msg("%s: no '" PEM_BEGIN "' block in PEM file", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* One CHAIN file: PEM (one or more certificates) or one DER certificate. */
+static int load_chain_file(tlsguard_request *req, const char *path)
+{
+	unsigned char *data;
+	size_t len;
+	int rc;
+
+	if (read_file(path, "chain file", &data, &len) != 0)
+		return -1;
+	if (mem_find((const char *)data, len, "-----BEGIN") != NULL)
+		rc = add_pem(req, path, (const char *)data, len);
+	else
+		rc = add_der(req, path, 1, data, len);
+	free(data);
+	return rc;
+}
+
+static int load_ocsp_file(tlsguard_request *req, const char *path)
+{
+	unsigned char *data;
+	size_t len;
+	int rc;
+
+	if (read_file(path, "OCSP response file", &data, &len) != 0)
+		return -1;
+	rc = tlsguard_request_set_ocsp_response(req, data, len);
+	free(data);
+	if (rc != 0) {
+		error_msg("%s: %s", path, tlsguard_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int build_request(const struct options *o, tlsguard_request **out)
+{
+	tlsguard_request *req = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	rc = check_host(o->host, "--host");
+	if (rc != 0)
+		return rc;
+	rc = tlsguard_request_new(&req, o->host, strlen(o->host));
+	if (rc == 0 && o->port)
+		rc = tlsguard_request_set_port(req, o->port);
+	if (rc != 0) {
+		error_msg("cannot create request: %s", tlsguard_strerror(rc));
+		tlsguard_request_free(req);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < o->nargs; i++) {
+		if (load_chain_file(req, o->args[i]) != 0) {
+			tlsguard_request_free(req);
+			return EXIT_USAGE;
+		}
+	}
+	if (o->ocsp != NULL && load_ocsp_file(req, o->ocsp) != 0) {
+		tlsguard_request_free(req);
+		return EXIT_USAGE;
+	}
+	*out = req;
+	return 0;
+}
+
+static int cmd_verify(const struct options *o)
+{
+	tlsguard_ctx *ctx = NULL;
+	tlsguard_request *req = NULL;
+	tlsguard_result *res = NULL;
+	struct report r;
+	int rc;
+
+	rc = build_request(o, &req);
+	if (rc != 0)
+		return rc;
+	rc = make_ctx(o, &ctx);
+	if (rc != 0) {
+		tlsguard_request_free(req);
+		return rc;
+	}
+	rc = tlsguard_verify(ctx, req, &res);
+	if (rc != 0)
+		error_msg("%s: the evaluation could not complete (rejected): %s", o->host, tlsguard_strerror(rc));
+	memset(&r, 0, sizeof(r));
+	r.host = o->host;
+	r.port = o->port;
+	r.res = res;
+	r.error = rc;
+	r.accepted = rc == 0 && tlsguard_result_verdict(res) == TLSGUARD_ACCEPT;
+	report_print(&r, o->json);
+	tlsguard_result_free(res);
+	tlsguard_request_free(req);
+	tlsguard_ctx_free(ctx);
+	return r.accepted ? EXIT_ACCEPTED : EXIT_REJECTED;
+}
+
+/* ------------------------------------------------------------------ */
+/* connect                                                            */
+
+struct endpoint {
+	char host[HOST_MAX + 3]; /* without brackets */
+	unsigned port;           /* 0 = not given */
+};
+
+/* "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 literal. */
+static int parse_endpoint(const char *s, struct endpoint *ep)
+{
+	const char *host = s, *port = NULL, *colon;
+	size_t hlen;
+
+	memset(ep, 0, sizeof(*ep));
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			return -1;
+		host = s + 1;
+		hlen = (size_t)(close - host);
+		if (close[1] == ':')
+			port = close + 2;
+	} else if ((colon = strchr(s, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+		hlen = (size_t)(colon - s);
+		port = colon + 1;
+	} else {
+		hlen = strlen(s); /* a name, or an IPv6 literal without a port */
+	}
+	if (hlen == 0 || hlen >= sizeof(ep->host))
+		return -1;
+	memcpy(ep->host, host, hlen);
+	ep->host[hlen] = '\0';
+	if (port != NULL && parse_port(port, &ep->port) != 0)
+		return -1;
+	return 0;
+}
+
+static int is_ip_literal(const char *s)
+{
+	unsigned char buf[16];
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* connect() with a timeout. Returns 0 or an errno value. */
+static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t salen, int timeout_ms)
+{
+	int flags = fcntl(fd, F_GETFL), err = 0;
+	socklen_t elen = sizeof(err);
+	struct pollfd pfd;
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return errno;
+	if (connect(fd, sa, salen) != 0) {
+		if (errno != EINPROGRESS)
+			return errno;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		for (;;) {
+			int n = poll(&pfd, 1, timeout_ms);
+			if (n > 0)
+				break;
+			if (n == 0)
+				return ETIMEDOUT;
+			if (errno != EINTR)
+				return errno;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+			return errno;
+		if (err != 0)
+			return err;
+	}
+	if (fcntl(fd, F_SETFL, flags) < 0)
+		return errno;
+	return 0;
+}
+
+/* Resolve @node (numeric only if @numeric) and connect to the first
+ * address that answers. Returns the socket or -1 (message printed). */
+static int tcp_connect(const char *node, unsigned port, int numeric, char *peer, size_t peerlen)
+{
+	struct addrinfo hints, *ai = NULL, *a;
+	char service[8];
+	int fd = -1, ret, err = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (numeric ? AI_NUMERICHOST : 0);
+	snprintf(service, sizeof(service), "%u", port);
+	ret = getaddrinfo(node, service, &hints, &ai);
+	if (ret != 0) {
+		error_msg("%s: cannot resolve: %s", node, ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
+		return -1;
+	}
+	for (a = ai; a != NULL; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (getnameinfo(a->ai_addr, a->ai_addrlen, peer, (socklen_t)peerlen, NULL, 0, NI_NUMERICHOST) != 0)
+			snprintf(peer, peerlen, "?");
+		err = connect_timeout(fd, a->ai_addr, a->ai_addrlen, NET_TIMEOUT_MS);
+		if (err == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (fd < 0)
+		error_msg("%s port %u: cannot connect%s%s: %s", node, port, peer[0] ? " to " : "", peer,
+		          strerror(err ? err : ECONNREFUSED));
+	return fd;
+}
+
+struct tls_conn {
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t session;
+};
+
+static void tls_conn_free(struct tls_conn *c)
+{
+	if (c->session != NULL)
+		gnutls_deinit(c->session);
+	if (c->cred != NULL)
+		gnutls_certificate_free_credentials(c->cred);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A client session on @fd whose peer tlsguard verifies: default priority,
+ * certificate credentials with no trust of their own. */
+static int tls_conn_init(struct tls_conn *c, const tlsguard_ctx *ctx, int fd, const char *host, unsigned port)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	if ((ret = gnutls_certificate_allocate_credentials(&c->cred)) < 0 ||
+	    (ret = gnutls_init(&c->session, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||
+	    (ret = gnutls_set_default_priority(c->session)) < 0 ||
+	    (ret = gnutls_credentials_set(c->session, GNUTLS_CRD_CERTIFICATE, c->cred)) < 0) {
+		error_msg("cannot set up the TLS session: %s", gnutls_strerror(ret));
+		return -1;
+	}
+	gnutls_transport_set_int(c->session, fd);
+	gnutls_handshake_set_timeout(c->session, NET_TIMEOUT_MS);
+	ret = tlsguard_session_attach(ctx, c->session, host, port);
+	if (ret != 0) {
+		error_msg("%s: cannot attach tlsguard to the TLS session: %s", host, tlsguard_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int handshake(gnutls_session_t s)
+{
+	int ret;
+
+	do {
+		ret = gnutls_handshake(s);
+	} while (ret < 0 && gnutls_error_is_fatal(ret) == 0);
+	return ret;
+}
+
+/* Handshake, then report. Returns the exit status. */
+static int run_tls(const struct options *o, const tlsguard_ctx *ctx, int fd, const struct endpoint *ep,
+                   const char *peer)
+{
+	struct tls_conn c;
+	struct report r;
+	int ret, refused, status;
+
+	if (tls_conn_init(&c, ctx, fd, ep->host, ep->port) != 0) {
+		tls_conn_free(&c);
+		return EXIT_NETWORK;
+	}
+	ret = handshake(c.session);
+	memset(&r, 0, sizeof(r));
+	r.host = ep->host;
+	r.port = ep->port;
+	r.address = peer;
+	r.is_connect = 1;
+	r.res = tlsguard_session_result(c.session);
+	r.error = r.res ? tlsguard_result_error(r.res) : 0;
+	if (ret == 0) {
+		r.tls_version = gnutls_protocol_get_name(gnutls_protocol_get_version(c.session));
+		r.cipher = gnutls_ciphersuite_get(c.session);
+		/* Fail closed: a completed handshake needs tlsguard's accept. */
+		r.accepted = tlsguard_result_verdict(r.res) == TLSGUARD_ACCEPT;
+		if (r.res == NULL) {
+			r.error = TLSGUARD_E_INTERNAL;
+			error_msg("%s: handshake completed without a tlsguard evaluation (rejected)", ep->host);
+		}
+		status = r.accepted ? EXIT_ACCEPTED : EXIT_REJECTED;
+	} else {
+		r.tls_error = gnutls_strerror(ret);
+		/* tlsguard refused when its verdict is reject, or when GnuTLS
+		 * reports the verify function's failure without a result. */
+		refused = (r.res != NULL && tlsguard_result_verdict(r.res) != TLSGUARD_ACCEPT) ||
+		          (r.res == NULL &&
+		           (ret == GNUTLS_E_CERTIFICATE_ERROR || ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR));
+		if (refused) {
+			if (r.res == NULL)
+				r.error = TLSGUARD_E_INTERNAL;
+			error_msg("%s port %u: tlsguard refused the server's certificate", ep->host, ep->port);
+			status = EXIT_REJECTED;
+		} else {
+			error_msg("%s port %u: TLS handshake failed: %s", ep->host, ep->port, gnutls_strerror(ret));
+			status = EXIT_NETWORK;
+		}
+	}
+	if (r.res != NULL || status != EXIT_NETWORK)
+		report_print(&r, o->json);
+	if (ret == 0)
+		gnutls_bye(c.session, GNUTLS_SHUT_WR);
+	tls_conn_free(&c);
+	return status;
+}
+
+static int cmd_connect(const struct options *o)
+{
+	struct endpoint ep, to;
+	tlsguard_ctx *ctx = NULL;
+	char peer[NI_MAXHOST] = "";
+	int rc, fd;
+
+	if (parse_endpoint(o->args[0], &ep) != 0)
+		return usage_error("connect: '%s': expected HOST, HOST:PORT or [IPV6]:PORT", o->args[0]);
+	if (ep.port == 0)
+		ep.port = DEFAULT_PORT;
+	rc = check_host(ep.host, "connect: HOST");
+	if (rc != 0)
+		return rc;
+	memset(&to, 0, sizeof(to));
+	if (o->connect_to != NULL) {
+		if (parse_endpoint(o->connect_to, &to) != 0 || !is_ip_literal(to.host))
+			return usage_error("--connect-to '%s': expected an IP address, ADDRESS:PORT or [IPV6]:PORT",
+			                   o->connect_to);
+		if (to.port == 0)
+			to.port = ep.port;
+	}
+	rc = make_ctx(o, &ctx);
+	if (rc != 0)
+		return rc;
+	if (o->connect_to != NULL)
+		fd = tcp_connect(to.host, to.port, 1, peer, sizeof(peer));
+	else
+		fd = tcp_connect(ep.host, ep.port, 0, peer, sizeof(peer));
+	if (fd < 0) {
+		tlsguard_ctx_free(ctx);
+		return EXIT_NETWORK;
+	}
+	rc = run_tls(o, ctx, fd, &ep, peer);
+	close(fd);
+	tlsguard_ctx_free(ctx);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int print_version(void)
+{
+	printf("tlsguard %s (libtlsguard %s, GnuTLS %s)\n", TLSGUARD_VERSION, tlsguard_version(),
+	       gnutls_check_version(NULL));
+	return EXIT_ACCEPTED;
+}
+
+static int run_command(enum command cmd, int argc, char **argv)
+{
+	struct options o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.cmd = cmd;
+	o.cmd_name = argv[0];
+	rc = parse_options(&o, argc, argv);
+	if (rc == 0 && o.help) {
+		usage(stdout);
+		options_free(&o);
+		return EXIT_ACCEPTED;
+	}
+	if (rc == 0)
+		rc = check_arguments(&o);
+	if (rc == 0)
+		rc = cmd == CMD_VERIFY ? cmd_verify(&o) : cmd_connect(&o);
+	options_free(&o);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		usage(stdout);
+		return EXIT_ACCEPTED;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V"))
+		return print_version();
+	if (!strcmp(cmd, "verify"))
+		return run_command(CMD_VERIFY, argc - 1, argv + 1);
+	if (!strcmp(cmd, "connect"))
+		return run_command(CMD_CONNECT, argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return usage_error("unknown option '%s' (a COMMAND comes first)", cmd);
+	return usage_error("unknown command '%s'", cmd);
+}
