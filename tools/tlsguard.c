@@ -646,6 +646,7 @@ struct report {
 	const char *host;
 	unsigned port;              /* 0 = unknown */
 	const char *address;        /* NULL = unknown */
+	unsigned address_port;      /* connect: the TCP port connected to */
 	const tlsguard_result *res; /* may be NULL */
 	int error;                  /* TLSGUARD_E_* when the evaluation failed */
 	int accepted;
@@ -811,7 +812,9 @@ static void report_text(FILE *f, const struct report *r)
 	fputc('\n', f);
 	if (r->port)
 		fprintf(f, "port: %u\n", r->port);
-	if (r->address)
+	if (r->address && r->address_port)
+		fprintf(f, "address: %s port %u\n", r->address, r->address_port);
+	else if (r->address)
 		fprintf(f, "address: %s\n", r->address);
 	if (r->is_connect) {
 		if (r->tls_error)
@@ -1217,9 +1220,11 @@ static int tcp_connect(const char *node, unsigned port, int numeric, char *peer,
 		fd = -1;
 	}
 	freeaddrinfo(ai);
-	if (fd < 0)
-		error_msg("%s port %u: cannot connect%s%s: %s", node, port, peer[0] ? " to " : "", peer,
+	if (fd < 0) {
+		int other = peer[0] != '\0' && strcmp(peer, node) != 0;
+		error_msg("%s port %u: cannot connect%s%s: %s", node, port, other ? " to " : "", other ? peer : "",
 		          strerror(err ? err : ECONNREFUSED));
+	}
 	return fd;
 }
 
@@ -1273,7 +1278,7 @@ static int handshake(gnutls_session_t s)
 
 /* Handshake, then report. Returns the exit status. */
 static int run_tls(const struct options *o, const tlsguard_ctx *ctx, int fd, const struct endpoint *ep,
-                   const char *peer)
+                   const char *peer, unsigned peer_port)
 {
 	struct tls_conn c;
 	struct report r;
@@ -1288,6 +1293,7 @@ static int run_tls(const struct options *o, const tlsguard_ctx *ctx, int fd, con
 	r.host = ep->host;
 	r.port = ep->port;
 	r.address = peer;
+	r.address_port = peer_port;
 	r.is_connect = 1;
 	r.res = tlsguard_session_result(c.session);
 	r.error = r.res ? tlsguard_result_error(r.res) : 0;
@@ -1359,7 +1365,7 @@ static int cmd_connect(const struct options *o)
 		tlsguard_ctx_free(ctx);
 		return EXIT_NETWORK;
 	}
-	rc = run_tls(o, ctx, fd, &ep, peer);
+	rc = run_tls(o, ctx, fd, &ep, peer, o->connect_to != NULL ? to.port : ep.port);
 	close(fd);
 	tlsguard_ctx_free(ctx);
 	return rc;
