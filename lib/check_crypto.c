@@ -71,8 +71,10 @@ static int run(struct tg_eval *e)
 		size_t idx = e->path[i];
 		gnutls_x509_crt_t c = e->certs[idx];
 		const char *s;
-		/* A self-signed certificate ending the path signs only itself. */
-		bool self_end = i + 1 == e->npath && e->anchor == NULL && gnutls_x509_crt_check_issuer(c, c);
+		/* A self-signed certificate ending the path signs only itself:
+		 * an untrusted one, or a presented copy of the trust anchor. */
+		bool self_end = i + 1 == e->npath && gnutls_x509_crt_check_issuer(c, c) &&
+		                (e->anchor == NULL || gnutls_x509_crt_equals(c, e->anchor));
 
 		if (!self_end && (s = weak_sig(e, c)) != NULL)
 			tg_event_add(e, TLSGUARD_EV_WEAK_CRYPTO, TLSGUARD_SEV_FATAL, (int)idx, "certificate %zu: %s", idx, s);

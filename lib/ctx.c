@@ -318,7 +318,7 @@ static int build_trust(tlsguard_ctx *ctx)
 	for (i = 0; i < ctx->cfg.n_ca; i++) {
 		ret = tg_trust_add_path(ctx->tl, ctx->cfg.ca_paths[i], ctx->prep_err, sizeof(ctx->prep_err));
 		if (ret < 0)
-			return ret;
+			return ret == TLSGUARD_E_NOMEM ? ret : TLSGUARD_E_TRUST_STORE;
 	}
 	return 0;
 }

@@ -127,25 +127,31 @@ static bool same(const gnutls_datum_t *a, const gnutls_datum_t *b)
 	return a->size == b->size && a->size > 0 && memcmp(a->data, b->data, a->size) == 0;
 }
 
-/* The trust anchor that issued @c, or NULL. The list's own copy is used
- * when it has one (file-based anchors); otherwise, e.g. for PKCS#11 trust
- * modules, GnuTLS must hand out a copy. */
-static void find_anchor(struct tg_eval *e, gnutls_x509_crt_t c)
+/* Ask the trust store for an anchor that issued @c. The list's own copy is
+ * used when it has one (file-based anchors); otherwise, e.g. for PKCS#11
+ * trust modules, GnuTLS must hand out a copy. */
+static bool find_anchor(struct tg_eval *e, gnutls_x509_crt_t c)
 {
 	gnutls_x509_crt_t iss = NULL;
 
 	if (gnutls_x509_trust_list_get_issuer(e->ctx->tl, c, &iss, 0) == 0 && iss != NULL) {
 		e->anchor = iss;
 		e->anchor_owned = false;
-	} else if (gnutls_x509_trust_list_get_issuer(e->ctx->tl, c, &iss, GNUTLS_TL_GET_COPY) == 0 && iss != NULL) {
+		return true;
+	}
+	if (gnutls_x509_trust_list_get_issuer(e->ctx->tl, c, &iss, GNUTLS_TL_GET_COPY) == 0 && iss != NULL) {
 		e->anchor = iss;
 		e->anchor_owned = true;
+		return true;
 	}
+	return false;
 }
 
-/* Follow issuers from the leaf through the presented certificates, then ask
- * the trust store for the anchor that issued the last one. A certificate
- * that is itself a trust anchor ends the path at the anchor lookup too. */
+/* Follow issuers from the leaf through the presented certificates. At each
+ * step the trust store is asked first: the path ends at the first
+ * certificate a trust anchor issued, so extra certificates a server sends
+ * beyond it (an expired cross-signed copy of a root, say) are ignored, as
+ * GnuTLS and browsers ignore them. */
 static int build_path(struct tg_eval *e)
 {
 	struct raw_names raw[TG_MAX_CHAIN];
@@ -168,8 +174,10 @@ static int build_path(struct tg_eval *e)
 		size_t cur = e->path[e->npath - 1];
 		bool next = false;
 
+		if (find_anchor(e, e->certs[cur]))
+			break;
 		if (same(&raw[cur].subject, &raw[cur].issuer))
-			break; /* self-issued: the end of what was presented */
+			break; /* self-issued and not trusted: nothing above it */
 		for (j = 0; j < e->ncerts; j++) {
 			if (!used[j] && same(&raw[cur].issuer, &raw[j].subject)) {
 				used[j] = true;
@@ -181,7 +189,6 @@ static int build_path(struct tg_eval *e)
 		if (!next)
 			break;
 	}
-	find_anchor(e, e->certs[e->path[e->npath - 1]]);
 out:
 	for (i = 0; i < e->ncerts; i++) {
 		gnutls_free(raw[i].subject.data);

@@ -50,7 +50,9 @@ int tg_host_normalize(const char *in, size_t len, char *out)
 	if (memchr(in, '\0', len) != NULL)
 		return TLSGUARD_E_INVALID;
 	/* IPv6 literals may come in brackets, as in URLs. */
-	if (len >= 2 && in[0] == '[' && in[len - 1] == ']') {
+	bool bracketed = len >= 2 && in[0] == '[' && in[len - 1] == ']';
+
+	if (bracketed) {
 		in++;
 		len -= 2;
 	}
@@ -67,10 +69,11 @@ int tg_host_normalize(const char *in, size_t len, char *out)
 		out[i] = (char)c;
 	}
 	out[len] = '\0';
-	/* Empty labels ("a..b", ".a") are not host names. */
-	if (out[0] == '.' || strstr(out, "..") != NULL)
+	/* Empty labels ("a..b", ".a", "a.." after the one dot stripped above)
+	 * are not host names. */
+	if (out[0] == '.' || out[len - 1] == '.' || strstr(out, "..") != NULL)
 		return TLSGUARD_E_INVALID;
-	if (strchr(out, ':') != NULL && tg_ip_parse(out, ip) != 16)
+	if ((bracketed || strchr(out, ':') != NULL) && tg_ip_parse(out, ip) != 16)
 		return TLSGUARD_E_INVALID;
 	return 0;
 }

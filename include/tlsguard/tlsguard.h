@@ -182,6 +182,8 @@ TLSGUARD_API void tlsguard_ctx_free(tlsguard_ctx *ctx);
  * \param path borrowed.
  * \return 0; TLSGUARD_E_IO (unreadable), TLSGUARD_E_CERT_PARSE (no
  *   certificate in it), TLSGUARD_E_FROZEN, TLSGUARD_E_INVALID, TLSGUARD_E_NOMEM.
+ *   If the file becomes unreadable before the first evaluation, every
+ *   evaluation fails closed with TLSGUARD_E_TRUST_STORE.
  *   tlsguard_ctx_last_error() says which file and why.
  * \since 0.1
  */
@@ -211,6 +213,7 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_load_config(tlsguard_ctx *ctx
 /**
  * Same as tlsguard_ctx_load_config() for a config held in memory.
  * \param data borrowed, need not be NUL-terminated; NUL bytes are an error.
+ *   May be NULL when \p len is 0 (an empty config changes nothing).
  * \param name used in error messages in place of a file name (may be NULL).
  * \since 0.1
  */
@@ -280,9 +283,10 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_set_ocsp_response(tlsguar
 /**
  * Evaluate a request: run every check, report every event (to the callback
  * and into the result) and decide.
- * \param out receives a result object, also on most errors (then its verdict
- *   is TLSGUARD_REJECT and an event says why); NULL only when even that could
- *   not be allocated. Free with tlsguard_result_free().
+ * \param out receives a result object, also when the evaluation could not
+ *   complete (then its verdict is TLSGUARD_REJECT and an event says why);
+ *   NULL when an argument is invalid or even the result could not be
+ *   allocated. Free with tlsguard_result_free().
  * \return 0 when the evaluation completed (read the verdict);
  *   TLSGUARD_E_CERT_PARSE, TLSGUARD_E_EMPTY_CHAIN, TLSGUARD_E_TRUST_STORE,
  *   TLSGUARD_E_INTERNAL, TLSGUARD_E_NOMEM, TLSGUARD_E_INVALID when it could
@@ -296,7 +300,9 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_verify(const tlsguard_ctx *ctx, c
 /**
  * Convenience for apps on any TLS stack: evaluate a DER chain (leaf first)
  * for \p host (NUL-terminated) on \p port (0 = unknown).
- * Same returns as tlsguard_verify().
+ * Same returns as tlsguard_verify(), plus those of building the request:
+ * TLSGUARD_E_INVALID (bad host, port or certificate buffer) and
+ * TLSGUARD_E_CHAIN_TOO_LONG (more than 64 certificates); *out is NULL then.
  * \since 0.1
  */
 TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_verify_der_chain(const tlsguard_ctx *ctx, const char *host,
