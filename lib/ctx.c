@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tg.h"
 
@@ -112,9 +113,13 @@ static int add_file(gnutls_x509_trust_list_t tl, const char *path, char *err, si
 	unsigned n = 0, i;
 	int ret;
 
+	if (access(path, R_OK) != 0) {
+		tg_snprintf(err, errlen, "%s: cannot read CA file: %s", path, strerror(errno));
+		return TLSGUARD_E_IO;
+	}
 	ret = gnutls_load_file(path, &data);
 	if (ret < 0) {
-		tg_snprintf(err, errlen, "%s: cannot read CA file: %s", path, strerror(errno ? errno : EIO));
+		tg_snprintf(err, errlen, "%s: cannot read CA file: %s", path, gnutls_strerror(ret));
 		return TLSGUARD_E_IO;
 	}
 	ret = gnutls_x509_crt_list_import2(&crts, &n, &data, GNUTLS_X509_FMT_PEM, 0);
@@ -287,9 +292,13 @@ int tlsguard_ctx_load_config(tlsguard_ctx *ctx, const char *path)
 		return rc;
 	if (path == NULL)
 		return TLSGUARD_E_INVALID;
-	if (gnutls_load_file(path, &d) < 0) {
+	if (access(path, R_OK) != 0) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s: cannot read config file: %s", path, strerror(errno));
+		return TLSGUARD_E_IO;
+	}
+	if ((rc = gnutls_load_file(path, &d)) < 0) {
 		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s: cannot read config file: %s", path,
-		            strerror(errno ? errno : EIO));
+		            gnutls_strerror(rc));
 		return TLSGUARD_E_IO;
 	}
 	rc = load_common(ctx, (const char *)d.data, d.size, path);

@@ -15,6 +15,21 @@ int tlsguard_result_error(const tlsguard_result *res)
 	return res ? res->error : TLSGUARD_E_INVALID;
 }
 
+const char *tlsguard_result_host(const tlsguard_result *res)
+{
+	return res ? res->host : "";
+}
+
+unsigned tlsguard_result_port(const tlsguard_result *res)
+{
+	return res ? res->port : 0;
+}
+
+const char *tlsguard_result_address(const tlsguard_result *res)
+{
+	return res ? res->address : "";
+}
+
 size_t tlsguard_result_event_count(const tlsguard_result *res)
 {
 	return res ? res->nevents : 0;
@@ -114,17 +129,17 @@ const char *tlsguard_event_check(const tlsguard_event *ev)
 
 const char *tlsguard_event_host(const tlsguard_event *ev)
 {
-	return ev ? ev->res->host : "";
+	return tlsguard_result_host(ev ? ev->res : NULL);
 }
 
 unsigned tlsguard_event_port(const tlsguard_event *ev)
 {
-	return ev ? ev->res->port : 0;
+	return tlsguard_result_port(ev ? ev->res : NULL);
 }
 
 const char *tlsguard_event_address(const tlsguard_event *ev)
 {
-	return ev ? ev->res->address : "";
+	return tlsguard_result_address(ev ? ev->res : NULL);
 }
 
 int tlsguard_event_cert_index(const tlsguard_event *ev)

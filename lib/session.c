@@ -113,23 +113,26 @@ static int verify_hook(gnutls_session_t s)
 	int rc;
 
 	if (a == NULL)
-		return GNUTLS_E_CERTIFICATE_ERROR; /* fail closed */
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR; /* fail closed */
 	tlsguard_result_free(a->last);
 	a->last = NULL;
 	rc = tlsguard_verify_session(a->ctx, s, a->host, a->port, &a->last);
 	if (rc != 0 || tlsguard_result_verdict(a->last) != TLSGUARD_ACCEPT)
-		return GNUTLS_E_CERTIFICATE_ERROR;
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 	return 0;
 }
 
 int tlsguard_session_attach(const tlsguard_ctx *ctx, gnutls_session_t session, const char *host, unsigned port)
 {
 	struct attachment *a;
+	char norm[TG_MAX_HOST + 1];
 	unsigned char ip[16];
 	int ret;
 	bool fresh = false;
 
 	if (ctx == NULL || session == NULL || host == NULL || port > 65535)
+		return TLSGUARD_E_INVALID;
+	if (tg_host_normalize(host, strlen(host), norm) != 0)
 		return TLSGUARD_E_INVALID;
 	a = get_attachment(session);
 	if (a == NULL) {
@@ -138,11 +141,7 @@ int tlsguard_session_attach(const tlsguard_ctx *ctx, gnutls_session_t session, c
 			return TLSGUARD_E_NOMEM;
 		fresh = true;
 	}
-	if (tg_host_normalize(host, strlen(host), a->host) != 0) {
-		if (fresh)
-			tg_free(a);
-		return TLSGUARD_E_INVALID;
-	}
+	memcpy(a->host, norm, sizeof(norm));
 	a->ctx = ctx;
 	a->port = port;
 	if (fresh) {

@@ -530,6 +530,28 @@ static int set_option(struct options *o, int c, const char *arg)
 	return 0;
 }
 
+/* Explain why getopt_long() refused @arg; returns EXIT_USAGE. */
+static int bad_option(const char *cmd, const char *arg, int opt)
+{
+	size_t i, len, matches = 0;
+	int exact = 0;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return usage_error("%s: unknown option '-%c'", cmd, opt > 0 && opt < 128 ? opt : '?');
+	len = strcspn(arg + 2, "=");
+	for (i = 0; long_options[i].name != NULL; i++) {
+		if (strncmp(long_options[i].name, arg + 2, len) == 0) {
+			matches++;
+			exact |= strlen(long_options[i].name) == len;
+		}
+	}
+	if (matches == 0)
+		return usage_error("%s: unknown option '%s'", cmd, arg);
+	if (matches > 1 && !exact)
+		return usage_error("%s: ambiguous option '%s'", cmd, arg);
+	return usage_error("%s: option '%.*s' takes no argument", cmd, (int)len + 2, arg);
+}
+
 /* Parse the options of a command: @argv[0] is the command name. Options
  * and arguments may come in any order; "--" ends the options. */
 static int parse_options(struct options *o, int argc, char **argv)
@@ -551,11 +573,8 @@ static int parse_options(struct options *o, int argc, char **argv)
 			o->args[o->nargs++] = optarg;
 			continue;
 		}
-		if (c == '?') {
-			if (optopt != 0)
-				return usage_error("%s: unknown option '-%c'", o->cmd_name, optopt);
-			return usage_error("%s: unknown option '%s'", o->cmd_name, argv[optind - 1]);
-		}
+		if (c == '?')
+			return bad_option(o->cmd_name, argv[optind - 1], optopt);
 		if (c == ':')
 			return usage_error("%s: option '%s' needs an argument", o->cmd_name, argv[optind - 1]);
 		rc = set_option(o, c, optarg);
@@ -934,7 +953,8 @@ static void report_print(const struct report *r, int json)
 		report_json(stdout, r);
 	else
 		report_text(stdout, r);
-	fflush(stdout);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		error_msg("standard output: %s", strerror(errno ? errno : EIO));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1052,10 +1072,9 @@ static int build_request(const struct options *o, tlsguard_request **out)
 	int rc;
 
 	*out = NULL;
-	rc = check_host(o->host, "--host");
-	if (rc != 0)
-		return rc;
 	rc = tlsguard_request_new(&req, o->host, strlen(o->host));
+	if (rc == TLSGUARD_E_INVALID)
+		return usage_error("--host '%s': not a valid host name or IP address", o->host);
 	if (rc == 0 && o->port)
 		rc = tlsguard_request_set_port(req, o->port);
 	if (rc != 0) {

@@ -320,6 +320,16 @@ TLSGUARD_API int tlsguard_result_verdict(const tlsguard_result *res);
 /** The error code of an evaluation that could not complete, else 0. \since 0.1 */
 TLSGUARD_API int tlsguard_result_error(const tlsguard_result *res);
 
+/** Host name evaluated (normalised: lower case, no trailing dot); "" for
+ *  NULL. Borrowed until tlsguard_result_free(). \since 0.1 */
+TLSGUARD_API const char *tlsguard_result_host(const tlsguard_result *res);
+
+/** Port given in the request, 0 if unknown. \since 0.1 */
+TLSGUARD_API unsigned tlsguard_result_port(const tlsguard_result *res);
+
+/** Peer address given in the request, "" if unknown. Borrowed. \since 0.1 */
+TLSGUARD_API const char *tlsguard_result_address(const tlsguard_result *res);
+
 /** Number of events (0 for NULL). \since 0.1 */
 TLSGUARD_API size_t tlsguard_result_event_count(const tlsguard_result *res);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/ocsp.h>
@@ -299,6 +300,155 @@ START_TEST(test_ecdsa_chain)
 	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+/* A trust anchor's own self-signature is never relied on, so a SHA-1
+ * self-signed root (many still-trusted roots are) must not make the chain
+ * weak, also when the server sends a copy of that root along. The PKI is
+ * generated here: root RSA-2048 self-signed with SHA-1, intermediate and
+ * leaf ECDSA P-256 signed with SHA-256. */
+struct mini_pki {
+	gnutls_x509_privkey_t key[3];
+	gnutls_x509_crt_t crt[3]; /* root, int, leaf */
+	gnutls_datum_t der[3];
+	char root_path[64];
+};
+
+static void mini_cert(struct mini_pki *p, int i, const char *dn, int ca, int issuer, gnutls_digest_algorithm_t dig)
+{
+	gnutls_x509_crt_t c;
+	unsigned char serial[1] = {(unsigned char)(0x10 + i)};
+	const char *err = NULL;
+
+	ck_assert_int_eq(gnutls_x509_crt_init(&p->crt[i]), 0);
+	c = p->crt[i];
+	ck_assert_int_eq(gnutls_x509_crt_set_version(c, 3), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_serial(c, serial, sizeof(serial)), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_dn(c, dn, &err), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_key(c, p->key[i]), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_activation_time(c, (time_t)1577836800), 0);  /* 2020-01-01 */
+	ck_assert_int_eq(gnutls_x509_crt_set_expiration_time(c, (time_t)2366841600), 0);  /* 2045-01-01 */
+	ck_assert_int_eq(gnutls_x509_crt_set_basic_constraints(c, ca, -1), 0);
+	if (ca) {
+		ck_assert_int_eq(gnutls_x509_crt_set_key_usage(c, GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN), 0);
+	} else {
+		ck_assert_int_eq(gnutls_x509_crt_set_key_usage(c, GNUTLS_KEY_DIGITAL_SIGNATURE), 0);
+		ck_assert_int_eq(gnutls_x509_crt_set_key_purpose_oid(c, GNUTLS_KP_TLS_WWW_SERVER, 0), 0);
+		ck_assert_int_eq(gnutls_x509_crt_set_subject_alt_name(c, GNUTLS_SAN_DNSNAME, "leaf.example.test",
+		                                                      (unsigned)strlen("leaf.example.test"),
+		                                                      GNUTLS_FSAN_SET),
+		                 0);
+	}
+	{
+		unsigned char id[64];
+		size_t idlen = sizeof(id);
+		ck_assert_int_eq(gnutls_x509_crt_get_key_id(c, 0, id, &idlen), 0);
+		ck_assert_int_eq(gnutls_x509_crt_set_subject_key_id(c, id, idlen), 0);
+	}
+	if (issuer != i) {
+		unsigned char id[64];
+		size_t idlen = sizeof(id);
+		ck_assert_int_eq(gnutls_x509_crt_get_subject_key_id(p->crt[issuer], id, &idlen, NULL), 0);
+		ck_assert_int_eq(gnutls_x509_crt_set_authority_key_id(c, id, idlen), 0);
+	}
+	ck_assert_int_eq(gnutls_x509_crt_sign2(c, p->crt[issuer], p->key[issuer], dig, 0), 0);
+	ck_assert_int_eq(gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_DER, &p->der[i]), 0);
+}
+
+static void mini_pki_make(struct mini_pki *p)
+{
+	FILE *f;
+	gnutls_datum_t pem = {NULL, 0};
+	int fd;
+
+	memset(p, 0, sizeof(*p));
+	ck_assert_int_eq(gnutls_x509_privkey_init(&p->key[0]), 0);
+	ck_assert_int_eq(gnutls_x509_privkey_generate(p->key[0], GNUTLS_PK_RSA, 2048, 0), 0);
+	ck_assert_int_eq(gnutls_x509_privkey_init(&p->key[1]), 0);
+	ck_assert_int_eq(gnutls_x509_privkey_generate(p->key[1], GNUTLS_PK_ECDSA,
+	                                              GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+	                 0);
+	ck_assert_int_eq(gnutls_x509_privkey_init(&p->key[2]), 0);
+	ck_assert_int_eq(gnutls_x509_privkey_generate(p->key[2], GNUTLS_PK_ECDSA,
+	                                              GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+	                 0);
+	mini_cert(p, 0, "CN=tlsguard SHA-1 Test Root", 1, 0, GNUTLS_DIG_SHA1);
+	mini_cert(p, 1, "CN=tlsguard SHA-256 Test Intermediate", 1, 0, GNUTLS_DIG_SHA256);
+	mini_cert(p, 2, "CN=leaf.example.test", 0, 1, GNUTLS_DIG_SHA256);
+	ck_assert_int_eq(gnutls_x509_crt_get_signature_algorithm(p->crt[0]), GNUTLS_SIGN_RSA_SHA1);
+
+	snprintf(p->root_path, sizeof(p->root_path), "/tmp/tlsguard-root-XXXXXX");
+	fd = mkstemp(p->root_path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(gnutls_x509_crt_export2(p->crt[0], GNUTLS_X509_FMT_PEM, &pem), 0);
+	ck_assert_uint_eq(fwrite(pem.data, 1, pem.size, f), pem.size);
+	ck_assert_int_eq(fclose(f), 0);
+	gnutls_free(pem.data);
+}
+
+static void mini_pki_free(struct mini_pki *p)
+{
+	int i;
+	unlink(p->root_path);
+	for (i = 0; i < 3; i++) {
+		gnutls_free(p->der[i].data);
+		gnutls_x509_crt_deinit(p->crt[i]);
+		gnutls_x509_privkey_deinit(p->key[i]);
+	}
+}
+
+START_TEST(test_sha1_anchor_selfsig)
+{
+	static const int all_pass[NCHECKS] = ACCEPT_ALL;
+	struct mini_pki p;
+	tlsguard_ctx *ctx = NULL;
+	int n;
+
+	mini_pki_make(&p);
+	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
+	ck_assert_msg(tlsguard_ctx_add_ca(ctx, p.root_path) == 0, "%s", tlsguard_ctx_last_error(ctx));
+	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
+	/* leaf + int, then leaf + int + the trusted root itself */
+	for (n = 2; n <= 3; n++) {
+		const unsigned char *certs[3] = {p.der[2].data, p.der[1].data, p.der[0].data};
+		size_t lens[3] = {p.der[2].size, p.der[1].size, p.der[0].size};
+		tlsguard_result *res = NULL;
+		int rc = tlsguard_verify_der_chain(ctx, "leaf.example.test", 443, certs, lens, (size_t)n, &res);
+
+		/* The first evaluation loaded the trust anchors: the file can go
+		 * now, before any assertion can abort the test. */
+		unlink(p.root_path);
+		ck_assert_int_eq(rc, 0);
+		ck_assert_msg(tlsguard_result_event_count(res) == 0, "%d certs: %zu events, first %s: %s", n,
+		              tlsguard_result_event_count(res), tlsguard_event_name(tlsguard_result_event(res, 0)),
+		              tlsguard_event_detail(tlsguard_result_event(res, 0)));
+		assert_outcomes(res, all_pass);
+		ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
+		tlsguard_result_free(res);
+	}
+	tlsguard_ctx_free(ctx);
+
+	/* The same root, untrusted: the chain is rejected as untrusted, and
+	 * the SHA-1 self-signature is not what is reported. */
+	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
+	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, fixture("root-ca.pem")), 0);
+	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
+	{
+		const unsigned char *certs[3] = {p.der[2].data, p.der[1].data, p.der[0].data};
+		size_t lens[3] = {p.der[2].size, p.der[1].size, p.der[0].size};
+		tlsguard_result *res = NULL;
+		int rc = tlsguard_verify_der_chain(ctx, "leaf.example.test", 443, certs, lens, 3, &res);
+		ck_assert_int_eq(rc, 0);
+		ck_assert_uint_eq(tlsguard_result_event_count(res), 1);
+		assert_event(res, 0, TLSGUARD_EV_UNTRUSTED_ISSUER, FATAL, 2, "chain", "leaf.example.test");
+		ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+		tlsguard_result_free(res);
+	}
+	tlsguard_ctx_free(ctx);
+	mini_pki_free(&p);
 }
 END_TEST
 
@@ -1104,6 +1254,7 @@ static Suite *checks_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_chain_table, 0, (int)NCASES);
 	tcase_add_test(tc, test_ecdsa_chain);
+	tcase_add_test(tc, test_sha1_anchor_selfsig);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("wildcards");

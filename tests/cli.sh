@@ -1,0 +1,412 @@
+#!/bin/bash
+# tests/cli.sh: exit codes and output of the tlsguard(1) command line tool.
+#
+# An automake test (exit 0 pass, 1 fail, 77 skip), run from the build
+# directory. Environment (set by AM_TESTS_ENVIRONMENT):
+#   TG_DATA      fixture directory (tests/gen-fixtures.sh output)
+#   TG_BUILDDIR  build directory holding tools/tlsguard
+#   TG_SRCDIR    source directory (unused for now)
+# The connect tests start gnutls-serv and a plain TCP server on free ports
+# and talk to them on 127.0.0.1 only; every server is stopped on exit.
+set -u
+
+TG_DATA=${TG_DATA:-tests/data}
+TG_BUILDDIR=${TG_BUILDDIR:-.}
+TG_SRCDIR=${TG_SRCDIR:-.}
+TG="$TG_BUILDDIR/tools/tlsguard"
+D=$TG_DATA
+AT=(--at 2026-06-01) # fixture certificates are meant to be checked then
+TRUST=(--no-system-ca --ca "$D/root-ca.pem")
+
+PASS=0
+FAIL=0
+SKIP=0
+PIDS=()
+TMP=
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+if [ ! -f "$D/good-chain.pem" ]; then
+	echo "SKIP: fixtures not found in $D (run tests/gen-fixtures.sh $D)"
+	exit 77
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "SKIP: python3 is needed to check the JSON output"
+	exit 77
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tlsguard-cli.XXXXXX") || exit 1
+
+# ---------------------------------------------------------------- helpers
+
+ok() {
+	PASS=$((PASS + 1))
+	echo "ok - $1"
+}
+
+not_ok() {
+	FAIL=$((FAIL + 1))
+	echo "not ok - $1"
+	shift
+	local line
+	for line in "$@"; do
+		echo "#   $line"
+	done
+	echo "#   --- stdout:"
+	sed 's/^/#   | /' "$TMP/out" | head -40
+	echo "#   --- stderr:"
+	sed 's/^/#   | /' "$TMP/err" | head -20
+}
+
+skip() {
+	SKIP=$((SKIP + 1))
+	echo "ok - $1 # SKIP $2"
+}
+
+# run ARGS...: run tlsguard; stdout in $TMP/out, stderr in $TMP/err, exit in RC.
+run() {
+	"$TG" "$@" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+}
+
+# expect NAME RC [out:TEXT | err:TEXT | noout]...: check the last run.
+expect() {
+	local name=$1 want=$2 a
+	shift 2
+	if [ "$RC" != "$want" ]; then
+		not_ok "$name" "exit status $RC, expected $want"
+		return
+	fi
+	for a in "$@"; do
+		case $a in
+		out:*)
+			if ! grep -qF -- "${a#out:}" "$TMP/out"; then
+				not_ok "$name" "stdout lacks '${a#out:}'"
+				return
+			fi
+			;;
+		err:*)
+			if ! grep -qF -- "${a#err:}" "$TMP/err"; then
+				not_ok "$name" "stderr lacks '${a#err:}'"
+				return
+			fi
+			;;
+		noout)
+			if [ -s "$TMP/out" ]; then
+				not_ok "$name" "stdout is not empty"
+				return
+			fi
+			;;
+		esac
+	done
+	ok "$name"
+}
+
+# expect_json NAME RC PYTHON-EXPR: stdout is exactly one JSON object d for
+# which the expression holds.
+expect_json() {
+	local name=$1 want=$2 expr=$3 why
+	if [ "$RC" != "$want" ]; then
+		not_ok "$name" "exit status $RC, expected $want"
+		return
+	fi
+	if ! why=$(python3 -c '
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as f:
+    d = json.load(f)
+assert isinstance(d, dict), "not a JSON object"
+ev = {e["key"]: e for e in d.get("events", [])}
+ck = {c["name"]: c["outcome"] for c in d.get("checks", [])}
+assert eval("(" + sys.argv[2] + "\n)"), "assertion failed: " + " ".join(sys.argv[2].split())
+' "$TMP/out" "$expr" 2>&1); then
+		not_ok "$name" "$(echo "$why" | tail -1)"
+		return
+	fi
+	ok "$name"
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_listen PORT PID: until something accepts on 127.0.0.1:PORT (5 s).
+wait_listen() {
+	local _
+	for _ in $(seq 50); do
+		kill -0 "$2" 2>/dev/null || return 1
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_tls_server CHAIN KEY: gnutls-serv on a free port; sets SERVER_PORT.
+start_tls_server() {
+	local _
+	for _ in 1 2 3; do
+		SERVER_PORT=$(free_port)
+		gnutls-serv --port "$SERVER_PORT" --x509certfile "$1" --x509keyfile "$2" --quiet \
+			>"$TMP/serv-$SERVER_PORT.log" 2>&1 &
+		PIDS+=($!)
+		wait_listen "$SERVER_PORT" "$!" && return 0
+	done
+	return 1
+}
+
+# start_plain_server: a TCP server that answers in HTTP, not TLS.
+start_plain_server() {
+	python3 -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+s.settimeout(120)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+    c.close()
+' >"$TMP/plain.port" 2>/dev/null &
+	PIDS+=($!)
+	local _
+	for _ in $(seq 50); do
+		PLAIN_PORT=$(head -1 "$TMP/plain.port" 2>/dev/null)
+		[ -n "$PLAIN_PORT" ] && wait_listen "$PLAIN_PORT" "$!" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+if [ ! -x "$TG" ]; then
+	echo "not ok - $TG is not built"
+	echo "cli: 0 passed, 1 failed"
+	exit 1
+fi
+
+# ---------------------------------------------------------------- general
+
+run --help
+expect "--help prints the usage of every command" 0 "out:verify --host NAME CHAIN..." "out:connect HOST[:PORT]" \
+	"out:--connect-to ADDR" "out:--json"
+run help
+expect "help command prints the usage" 0 "out:Usage: tlsguard"
+run --version
+expect "--version" 0 "out:tlsguard 0." "out:GnuTLS"
+run frobnicate
+expect "unknown command exits 2 with a hint" 2 "err:unknown command 'frobnicate'" "err:--help" noout
+run
+expect "no command exits 2" 2 "err:Usage:"
+
+# ---------------------------------------------------------------- verify
+
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}"
+expect "verify good chain: accepted" 0 "out:verdict: accepted" "out:[0] subject:  CN=good.example.test" \
+	"out:issuer:   CN=tlsguard Test Intermediate CA" "out:validity: 2020-01-01T00:00:00Z .. 2045-01-01T00:00:00Z" \
+	"out:spki:     sha256/" "out:chain      pass" "out:ocsp       skip" "out:events: none"
+
+if command -v openssl >/dev/null 2>&1; then
+	pin=$(openssl x509 -in "$D/good.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | openssl base64 -A)
+	expect "verify: SPKI pin equals openssl's sha256 of the SubjectPublicKeyInfo" 0 "out:sha256/$pin"
+else
+	skip "verify: SPKI pin equals openssl's" "openssl not found"
+fi
+
+run verify "$D/good-chain.pem" "${TRUST[@]}" --host good.example.test --port 8443 "${AT[@]}" --json
+expect_json "verify good chain --json (options after arguments)" 0 \
+	'd["verdict"] == "accept" and d["error"] is None and d["host"] == "good.example.test" and d["port"] == 8443
+	 and d["address"] is None and d["events"] == [] and len(d["chain"]) == 2
+	 and d["chain"][0]["index"] == 0 and d["chain"][0]["subject"].startswith("CN=good.example.test")
+	 and d["chain"][0]["not_before"] == "2020-01-01T00:00:00Z" and d["chain"][0]["not_after"] == "2045-01-01T00:00:00Z"
+	 and len(d["chain"][0]["spki_sha256"]) == 44 and ck == {"chain": "pass", "validity": "pass",
+	 "hostname": "pass", "eku": "pass", "crypto": "pass", "ocsp": "skip"}'
+
+run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}"
+expect "verify bad-all: rejected with untrusted-issuer, expired, hostname-mismatch" 1 \
+	"out:fatal untrusted-issuer ERR_CERT_AUTHORITY_INVALID (check chain, certificate 0)" \
+	"out:fatal expired ERR_CERT_DATE_INVALID (check validity, certificate 0)" \
+	"out:fatal hostname-mismatch ERR_CERT_COMMON_NAME_INVALID (check hostname, certificate 0)" \
+	"out:message: The certificate" "out:detail:" "out:hostname   FAIL" "out:verdict: REJECTED"
+
+run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}" --json
+expect_json "verify bad-all --json: one object with the three events" 1 \
+	'd["verdict"] == "reject" and d["error"] is None
+	 and {"untrusted-issuer", "expired", "hostname-mismatch"} <= set(ev)
+	 and ev["expired"]["code"] == 4 and ev["expired"]["name"] == "ERR_CERT_DATE_INVALID"
+	 and ev["expired"]["severity"] == "fatal" and ev["expired"]["check"] == "validity"
+	 and ev["expired"]["cert_index"] == 0 and "expired" in ev["expired"]["detail"]
+	 and ev["untrusted-issuer"]["check"] == "chain" and ev["hostname-mismatch"]["check"] == "hostname"
+	 and all(isinstance(e["message"], str) and e["message"] for e in d["events"])
+	 and ck["hostname"] == "fail" and ck["eku"] == "pass"'
+
+for spec in expired:expired:expired wronghost:good:hostname-mismatch weak-rsa:weak:weak-crypto \
+	sha1:sha1:weak-crypto clientauth:client:bad-key-usage notca:notca:invalid-chain \
+	md5:md5:weak-crypto eku-int:ekuint:bad-key-usage; do
+	IFS=: read -r name host key <<<"$spec"
+	run verify --host "$host.example.test" "$D/$name-chain.pem" "${TRUST[@]}" "${AT[@]}"
+	expect "verify $name: rejected with $key" 1 "out:fatal $key " "out:verdict: REJECTED"
+done
+
+run verify --host good.example.test "$D/good.der" "$D/int-ca.der" "${TRUST[@]}" "${AT[@]}"
+expect "verify with DER files given separately" 0 "out:chain: 2 certificates" "out:verdict: accepted"
+run verify --host good.example.test "$D/good.der" "$D/int-ca.pem" "${TRUST[@]}" "${AT[@]}"
+expect "verify with a mix of DER and PEM files" 0 "out:verdict: accepted"
+run verify --host www.good.example.test "$D/good-chain.pem" --no-system-ca --ca "$D/root-ca.der" "${AT[@]}"
+expect "verify with a DER --ca" 0 "out:verdict: accepted"
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}"
+expect "verify good chain by the clock" 0 "out:verdict: accepted"
+
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --at 2019-01-01
+expect "verify --at 2019-01-01: not yet valid" 1 "out:fatal not-yet-valid " "out:verdict: REJECTED"
+run verify --host good.example.test "$D/expired-chain.pem" "${TRUST[@]}" --at 2020-06-01T12:00:00Z
+expect "verify --at YYYY-MM-DDTHH:MM:SSZ: expired cert valid then" 1 "out:fatal hostname-mismatch " "out:validity   pass"
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --at @1780272000
+expect "verify --at @UNIXSECONDS" 0 "out:verdict: accepted"
+
+run verify --host revoked.example.test "$D/revoked-chain.pem" "${TRUST[@]}" --at "@$(date +%s)" \
+	--ocsp "$D/ocsp-revoked.der"
+expect "verify --ocsp ocsp-revoked.der: revoked" 1 "out:fatal revoked ERR_CERT_REVOKED (check ocsp, certificate 0)" \
+	"out:verdict: REJECTED"
+run verify --host revoked.example.test "$D/revoked-chain.pem" "${TRUST[@]}" --at "@$(date +%s)" \
+	--ocsp "$D/ocsp-revoked.der" --json
+expect_json "verify --ocsp --json: revoked from the ocsp check" 1 \
+	'd["verdict"] == "reject" and ev["revoked"]["check"] == "ocsp" and ck["ocsp"] == "fail"'
+# OCSP responses carry the generation time; check one hour after it.
+ocsp_at=$(($(stat -c %Y "$D/ocsp-good.der") + 3600))
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --at "@$ocsp_at" --ocsp "$D/ocsp-good.der"
+expect "verify --ocsp ocsp-good.der: accepted, ocsp check ran" 0 "out:ocsp       pass" "out:verdict: accepted"
+
+if command -v openssl >/dev/null 2>&1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/odd.key" -out "$TMP/odd.pem" -days 30 -utf8 \
+		-subj "/CN=q\"b\\\\s$(printf '\t')é€/O=x" -addext "subjectAltName=DNS:odd.example.test" >/dev/null 2>&1; then
+	run verify --host odd.example.test "$TMP/odd.pem" --no-system-ca --ca "$TMP/odd.pem" --json
+	expect_json "verify --json escapes quotes, backslashes, control characters; UTF-8 passes" 0 \
+		'd["verdict"] == "accept" and all(c in d["chain"][0]["subject"] for c in ("\"", "\\", "\t", "é€"))'
+	run verify --host odd.example.test "$TMP/odd.pem" --no-system-ca --ca "$TMP/odd.pem"
+	expect "verify text shows control characters as \\xNN" 0 'out:\x09é€'
+else
+	skip "verify --json escaping" "openssl cannot make the test certificate"
+	skip "verify text escaping" "openssl cannot make the test certificate"
+fi
+
+# ---------------------------------------------------------------- input and usage errors
+
+printf -- '-----BEGIN CERTIFICATE-----\nthis is not base64 !!!\n-----END CERTIFICATE-----\n' >"$TMP/garbage.pem"
+run verify --host good.example.test "$TMP/garbage.pem" "${TRUST[@]}" "${AT[@]}"
+expect "verify garbage PEM file: exit 2 naming the file" 2 "err:tlsguard: $TMP/garbage.pem: certificate 1" noout
+printf 'no certificate here\n' >"$TMP/junk.der"
+run verify --host good.example.test "$TMP/junk.der" "${TRUST[@]}" "${AT[@]}"
+expect "verify file that is neither PEM nor DER: exit 2" 2 "err:$TMP/junk.der: certificate 1 is not a valid X.509" noout
+: >"$TMP/empty.pem"
+run verify --host good.example.test "$TMP/empty.pem" "${TRUST[@]}" "${AT[@]}"
+expect "verify empty file: exit 2" 2 "err:tlsguard: $TMP/empty.pem: chain file is empty" noout
+run verify --host good.example.test "$TMP/missing.pem" "${TRUST[@]}" "${AT[@]}"
+expect "verify missing file: exit 2" 2 "err:tlsguard: $TMP/missing.pem: cannot read chain file" noout
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --at 2026-02-30
+expect "verify bad --at: exit 2" 2 "err:--at '2026-02-30'" noout
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --at yesterday --json
+expect "verify bad --at with --json: error on stderr, stdout empty" 2 "err:--at 'yesterday'" noout
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --frobnicate
+expect "verify unknown option: exit 2" 2 "err:unknown option '--frobnicate'" "err:--help" noout
+run verify --host good.example.test "$D/good-chain.pem" --at
+expect "verify option without its argument: exit 2" 2 "err:'--at' needs an argument" noout
+run verify "$D/good-chain.pem" "${TRUST[@]}"
+expect "verify without --host: exit 2" 2 "err:--host NAME is required" noout
+run verify --host 'bad host!' "$D/good-chain.pem" "${TRUST[@]}"
+expect "verify with an invalid --host: exit 2" 2 "err:--host 'bad host!'" noout
+run verify --host good.example.test "$D/good-chain.pem" --no-system-ca --ca "$TMP/missing-ca.pem"
+expect "verify unreadable --ca: exit 2" 2 "err:--ca: $TMP/missing-ca.pem" noout
+run verify --host good.example.test "$D/good-chain.pem" --no-system-ca --ca "$D/good.key"
+expect "verify --ca without certificates: exit 2" 2 "err:--ca: $D/good.key: no PEM or DER certificate" noout
+
+printf '# test config\n[default]\nmdoe = enforce\n' >"$TMP/typo.conf"
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --config "$TMP/typo.conf"
+expect "verify bad config: exit 2 with file:line: and the key" 2 "err:typo.conf:3: " "err:'mdoe'" noout
+printf '[default]\nmode = enforce\n[good.example.test]\nmode = report-only\n' >"$TMP/good.conf"
+run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}" --config "$TMP/good.conf"
+expect "verify with a config in report-only mode: accepted despite events" 0 "out:fatal expired " \
+	"out:verdict: accepted"
+
+# ---------------------------------------------------------------- connect
+
+if ! command -v gnutls-serv >/dev/null 2>&1; then
+	for t in "good server" "wrong host" "--json" "expired server"; do
+		skip "connect $t" "gnutls-serv not found"
+	done
+elif ! start_tls_server "$D/good-chain.pem" "$D/good.key"; then
+	not_ok "connect: start gnutls-serv with good-chain.pem" "$(tail -3 "$TMP"/serv-*.log 2>/dev/null)"
+else
+	good_port=$SERVER_PORT
+	run connect "good.example.test:$good_port" --connect-to 127.0.0.1 "${TRUST[@]}"
+	expect "connect good server: accepted" 0 "out:host: good.example.test" "out:address: 127.0.0.1 port $good_port" \
+		"out:tls: TLS1." "out:[0] subject:  CN=good.example.test" "out:[1] subject:  CN=tlsguard Test Intermediate CA" \
+		"out:chain      pass" "out:verdict: accepted"
+
+	run connect "wrong.example.test:$good_port" --connect-to 127.0.0.1 "${TRUST[@]}"
+	expect "connect as wrong.example.test: refused, hostname-mismatch" 1 "out:fatal hostname-mismatch " \
+		"out:verdict: REJECTED" "err:tlsguard refused"
+
+	run connect --json "good.example.test:$good_port" --connect-to 127.0.0.1 "${TRUST[@]}"
+	expect_json "connect --json: one object with chain, tls and address" 0 \
+		'd["verdict"] == "accept" and d["host"] == "good.example.test" and d["port"] == '"$good_port"'
+		 and d["address"] == "127.0.0.1" and d["tls"]["version"].startswith("TLS1.")
+		 and d["tls"]["cipher"] and d["tls"]["error"] is None and len(d["chain"]) == 2 and ck["chain"] == "pass"'
+
+	run connect "127.0.0.1:$good_port" "${TRUST[@]}" --json
+	expect_json "connect to an IP literal matches the IP SAN" 0 'd["verdict"] == "accept"'
+
+	run connect good.example.test --connect-to "127.0.0.1:$good_port" "${TRUST[@]}"
+	expect "connect --connect-to ADDRESS:PORT (default port 443 for the name)" 0 "out:port: 443" \
+		"out:address: 127.0.0.1 port $good_port" "out:verdict: accepted"
+
+	run connect "good.example.test:$good_port" --connect-to 127.0.0.1 --no-system-ca --ca "$D/other-root-ca.pem" --json
+	expect_json "connect with the wrong trust anchor: refused, untrusted-issuer" 1 \
+		'd["verdict"] == "reject" and "untrusted-issuer" in ev and d["tls"]["error"]'
+fi
+
+if command -v gnutls-serv >/dev/null 2>&1; then
+	if start_tls_server "$D/expired-chain.pem" "$D/expired.key"; then
+		run connect "expired.example.test:$SERVER_PORT" --connect-to 127.0.0.1 "${TRUST[@]}"
+		expect "connect expired server: refused, expired" 1 "out:fatal expired " "out:verdict: REJECTED"
+	else
+		not_ok "connect: start gnutls-serv with expired-chain.pem"
+	fi
+fi
+
+closed=$(free_port)
+run connect "good.example.test:$closed" --connect-to 127.0.0.1 "${TRUST[@]}"
+expect "connect to a closed port: exit 3" 3 "err:cannot connect" noout
+run connect "good.example.test:$closed" --connect-to 127.0.0.1 "${TRUST[@]}" --json
+expect "connect to a closed port --json: exit 3, stdout empty" 3 "err:cannot connect" noout
+
+if start_plain_server; then
+	run connect "good.example.test:$PLAIN_PORT" --connect-to 127.0.0.1 "${TRUST[@]}"
+	expect "connect to a server not speaking TLS: exit 3" 3 "err:TLS handshake failed" noout
+else
+	not_ok "connect: start the plain TCP server"
+fi
+
+run connect "good.example.test:0" "${TRUST[@]}"
+expect "connect with port 0: exit 2" 2 "err:expected HOST, HOST:PORT or [IPV6]:PORT" noout
+run connect good.example.test --connect-to not-an-ip "${TRUST[@]}"
+expect "connect --connect-to a name: exit 2" 2 "err:--connect-to 'not-an-ip'" noout
+run connect good.example.test --ocsp "$D/ocsp-good.der"
+expect "connect with a verify-only option: exit 2" 2 "err:'--ocsp' is not valid here" noout
+run connect
+expect "connect without HOST: exit 2" 2 "err:no HOST given" noout
+
+# ---------------------------------------------------------------- summary
+
+[ "$SKIP" -gt 0 ] && echo "# $SKIP skipped"
+echo "cli: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
