@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tg.h"
 
@@ -52,6 +53,7 @@ int tg_config_copy(struct tg_config *dst, const struct tg_config *src)
 	memset(dst, 0, sizeof(*dst));
 	dst->use_system_ca = src->use_system_ca;
 	dst->defaults = src->defaults;
+	dst->loads = src->loads;
 	if (src->n_ca) {
 		dst->ca_paths = tg_calloc(src->n_ca, sizeof(char *));
 		if (dst->ca_paths == NULL)
@@ -141,6 +143,7 @@ struct parser {
 	bool in_default;
 	unsigned default_line;     /* where [default] was opened, 0 = not yet */
 	unsigned seen_keys;        /* bit per key index, per section */
+	unsigned default_seen;     /* seen_keys of the lines before the first header */
 	char *err;
 	size_t errlen;
 };
@@ -347,8 +350,12 @@ static int open_section(struct parser *p, char *name)
 	bool wildcard = false;
 	size_t i;
 
+	/* Lines before the first header belong to [default]: remember their
+	 * keys so that [default] cannot set them a second time. */
+	if (p->in_default && p->default_line == 0)
+		p->default_seen = p->seen_keys;
 	p->seen_keys = 0;
-	if (!strcmp(name, "default")) {
+	if (!strcasecmp(name, "default")) {
 		if (p->default_line != 0) {
 			PERR(p, "section [default] already defined at line %u", p->default_line);
 			return TLSGUARD_E_CONFIG;
@@ -356,6 +363,7 @@ static int open_section(struct parser *p, char *name)
 		p->default_line = p->line;
 		p->pol = &p->cfg->defaults;
 		p->in_default = true;
+		p->seen_keys = p->default_seen;
 		return 0;
 	}
 	if (name[0] == '*') {
@@ -371,11 +379,19 @@ static int open_section(struct parser *p, char *name)
 		return TLSGUARD_E_CONFIG;
 	}
 	for (i = 0; i < p->cfg->n_hosts; i++) {
-		const struct tg_host_policy *h = &p->cfg->hosts[i];
-		if (h->wildcard == wildcard && !strcmp(h->pattern + (wildcard ? 2 : 0), norm)) {
+		struct tg_host_policy *h = &p->cfg->hosts[i];
+		if (h->wildcard != wildcard || strcmp(h->pattern + (wildcard ? 2 : 0), norm) != 0)
+			continue;
+		if (h->load == p->cfg->loads) {
 			PERR(p, "section [%s] already defined at line %u", name, h->line);
 			return TLSGUARD_E_CONFIG;
 		}
+		/* Defined by an earlier load: this text's keys override. */
+		h->load = p->cfg->loads;
+		h->line = p->line;
+		p->pol = &h->pol;
+		p->in_default = false;
+		return 0;
 	}
 	nh = tg_realloc(p->cfg->hosts, (p->cfg->n_hosts + 1) * sizeof(*nh));
 	if (nh == NULL)
@@ -393,6 +409,7 @@ static int open_section(struct parser *p, char *name)
 	}
 	nh->wildcard = wildcard;
 	nh->line = p->line;
+	nh->load = p->cfg->loads;
 	p->cfg->n_hosts++;
 	p->pol = &nh->pol;
 	p->in_default = false;
@@ -466,6 +483,7 @@ int tg_config_parse(struct tg_config *cfg, const char *data, size_t len, const c
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
+	cfg->loads++;
 	p.name = name;
 	p.basedir = basedir;
 	p.pol = &cfg->defaults;

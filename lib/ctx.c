@@ -169,8 +169,12 @@ int tg_trust_add_path(gnutls_x509_trust_list_t tl, const char *path, char *err, 
 		tg_snprintf(err, errlen, "%s: cannot read CA file: %s", path, strerror(errno));
 		return TLSGUARD_E_IO;
 	}
-	if (!S_ISDIR(st.st_mode))
+	if (S_ISREG(st.st_mode))
 		return add_file(tl, path, err, errlen);
+	if (!S_ISDIR(st.st_mode)) {
+		tg_snprintf(err, errlen, "%s: not a regular file or directory", path);
+		return TLSGUARD_E_IO;
+	}
 	dir = opendir(path);
 	if (dir == NULL) {
 		tg_snprintf(err, errlen, "%s: cannot open CA directory: %s", path, strerror(errno));

@@ -59,7 +59,8 @@ struct tg_policy {
 struct tg_host_policy {
 	char *pattern;          /* "example.com" or "*.example.com", lower case */
 	bool wildcard;          /* pattern starts with "*." */
-	unsigned line;          /* where it was defined (for messages) */
+	unsigned line;          /* where it was last opened (for messages) */
+	unsigned load;          /* which load (tg_config.loads) last opened it */
 	struct tg_policy pol;
 };
 
@@ -72,6 +73,7 @@ struct tg_config {
 	struct tg_policy defaults;
 	struct tg_host_policy *hosts;
 	size_t n_hosts;
+	unsigned loads;         /* config texts parsed so far */
 };
 
 void tg_policy_init_defaults(struct tg_policy *p);

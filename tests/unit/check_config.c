@@ -232,6 +232,10 @@ static const struct err_case err_cases[] = {
 	 "t.conf:3: overridable given twice in this section"},
 	{"system-ca = yes\nsystem-ca = no\n", CFG, "t.conf:2: system-ca given twice in this section"},
 	{"ocsp-max-age-days = 1\nocsp-max-age-days = 2\n", CFG, "t.conf:2: ocsp-max-age-days given twice in this section"},
+	/* lines before the first header are [default]: [default] cannot repeat their keys */
+	{"mode = enforce\n[default]\nmode = report-only\n", CFG, "t.conf:3: mode given twice in this section"},
+	{"allow-sha1 = no\n[h.example.test]\nallow-sha1 = yes\n[default]\nallow-sha1 = yes\n", CFG,
+	 "t.conf:5: allow-sha1 given twice in this section"},
 	/* duplicate sections (names compare normalised: case, trailing dot) */
 	{"[a.example.test]\nmode = enforce\n[a.example.test]\n", CFG,
 	 "t.conf:3: section [a.example.test] already defined at line 1"},
@@ -301,6 +305,7 @@ static const char *const ok_cases[] = {
 	"# comment\n; another comment\n\n   \n\t# indented comment\n  ; indented\n",
 	"[default]\nmode = enforce\n",
 	"mode = report-only\n",                       /* keys before any header belong to [default] */
+	"mode = report-only\n[default]\nallow-sha1 = no\n[h.example.test]\nmode = enforce\n",
 	"mode=interactive\noverridable=expired\n",    /* no spaces */
 	"  \tmode\t =  \t enforce \t \n",             /* spaces and tabs around everything */
 	"mode = \"report-only\"\n",                   /* quoted value */
@@ -576,6 +581,8 @@ static const struct prec_case prec_cases[] = {
 	{"[*.example.test]\nmode = report-only\n", "expired-chain.pem", "example.test", TLSGUARD_REJECT},
 	{"[xpired.example.test]\nmode = report-only\n[*.xample.test]\nmode = report-only\n", "expired-chain.pem",
 	 "expired.example.test", TLSGUARD_REJECT},
+	/* "[Default]" is [default] (section names are case-insensitive) */
+	{"[Default]\nmode = report-only\n", "expired-chain.pem", "expired.example.test", TLSGUARD_ACCEPT},
 	/* sections of other hosts do not apply */
 	{"[other.example.test]\nmode = report-only\n", "expired-chain.pem", "expired.example.test",
 	 TLSGUARD_REJECT},
@@ -750,12 +757,19 @@ START_TEST(test_successive_loads_override)
 	tlsguard_result *res;
 	int rc;
 
-	load_ok(ctx, "[default]\nmode = enforce\n");
-	load_ok(ctx, "[default]\nmode = report-only\n");
+	load_ok(ctx, "[default]\nmode = enforce\n[expired.example.test]\nmode = enforce\n");
+	load_ok(ctx, "[default]\nmode = report-only\n[expired.example.test]\nmode = report-only\n");
 	res = verify_file(ctx, "expired-chain.pem", "expired.example.test", &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
 	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+	/* Within one file a section still cannot repeat. */
+	ctx = test_ctx();
+	load_ok(ctx, "[a.example.test]\nmode = enforce\n");
+	ck_assert_int_eq(tlsguard_ctx_load_config_mem(ctx, "[a.example.test]\n[a.example.test]\n", 34, "t.conf"),
+	                 TLSGUARD_E_CONFIG);
+	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), "t.conf:2: section [a.example.test] already defined at line 1");
 	tlsguard_ctx_free(ctx);
 }
 END_TEST
