@@ -492,7 +492,7 @@ END_TEST
 
 START_TEST(test_every_code_key_overridable)
 {
-	char text[256], want[256], all[2048] = "";
+	char text[2304], want[256], all[2048] = "";
 	size_t n = 0;
 	int code;
 
