@@ -3,11 +3,14 @@
  * certificate tlsguard accepts. When validation fails it shows tlsguard's
  * warning and refuses to sign in.
  *
- *   signin-client [--ca FILE] [--connect-to ADDRESS] HOST PORT
+ *   signin-client [--ca FILE]... [--config FILE] [--connect-to ADDRESS] HOST PORT
  *
- * --ca FILE          trust only this CA file instead of the system store
+ * --ca FILE          trust this CA file instead of the system store; repeat
+ *                    it to trust several CAs
+ * --config FILE      load a tlsguard.conf(5) policy, e.g. key pins for HOST
  * --connect-to ADDR  connect to this IP address, but verify HOST
- * Exit: 0 signed in, 1 refused (validation failed), 2 usage, 3 network error.
+ * Exit: 0 signed in, 1 refused (validation failed), 2 usage or bad config,
+ * 3 network error.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -51,35 +54,44 @@ static int tcp_connect(const char *addr, const char *port)
 
 int main(int argc, char **argv)
 {
-	const char *ca = NULL, *connect_to = NULL, *host, *port;
+	const char *ca[16], *config = NULL, *connect_to = NULL, *host, *port;
 	tlsguard_ctx *ctx = NULL;
 	gnutls_certificate_credentials_t cred;
 	gnutls_session_t session;
 	char reply[256];
-	int i, fd, ret, status = 3;
+	int i, k, nca = 0, fd, ret, status = 3;
+	size_t w;
 
 	for (i = 1; i + 1 < argc && argv[i][0] == '-'; i += 2) {
-		if (!strcmp(argv[i], "--ca"))
-			ca = argv[i + 1];
+		if (!strcmp(argv[i], "--ca") && nca < 16)
+			ca[nca++] = argv[i + 1];
+		else if (!strcmp(argv[i], "--config"))
+			config = argv[i + 1];
 		else if (!strcmp(argv[i], "--connect-to"))
 			connect_to = argv[i + 1];
 		else
 			break;
 	}
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: signin-client [--ca FILE] [--connect-to ADDRESS] HOST PORT\n");
+		fprintf(stderr, "usage: signin-client [--ca FILE]... [--config FILE] [--connect-to ADDRESS] HOST PORT\n");
 		return 2;
 	}
 	host = argv[i];
 	port = argv[i + 1];
 
-	/* 1. A tlsguard context: the policy, built once. */
-	if (tlsguard_ctx_new(&ctx, ca ? TLSGUARD_CTX_NO_SYSTEM_CA : 0) != 0 ||
-	    (ca && tlsguard_ctx_add_ca(ctx, ca) != 0) || tlsguard_ctx_set_event_callback(ctx, on_event, NULL) != 0) {
-		fprintf(stderr, "signin-client: %s\n", ctx ? tlsguard_ctx_last_error(ctx) : "out of memory");
-		tlsguard_ctx_free(ctx);
-		return 2;
-	}
+	/* 1. A tlsguard context: the policy, built once. The trust anchors,
+	 * then the config file (pins, ...), then the callback. */
+	if (tlsguard_ctx_new(&ctx, nca ? TLSGUARD_CTX_NO_SYSTEM_CA : 0) != 0)
+		goto bad_ctx;
+	for (k = 0; k < nca; k++)
+		if (tlsguard_ctx_add_ca(ctx, ca[k]) != 0)
+			goto bad_ctx;
+	if ((config && tlsguard_ctx_load_config(ctx, config) != 0) ||
+	    tlsguard_ctx_set_event_callback(ctx, on_event, NULL) != 0)
+		goto bad_ctx;
+	/* Advice about the config (a pin set without a backup, ...). */
+	for (w = 0; w < tlsguard_ctx_warning_count(ctx); w++)
+		fprintf(stderr, "signin-client: %s\n", tlsguard_ctx_warning(ctx, w));
 
 	/* 2. An ordinary GnuTLS client session, with tlsguard attached. */
 	fd = tcp_connect(connect_to ? connect_to : host, port);
@@ -129,4 +141,9 @@ out:
 	close(fd);
 	tlsguard_ctx_free(ctx);
 	return status;
+
+bad_ctx:
+	fprintf(stderr, "signin-client: %s\n", ctx ? tlsguard_ctx_last_error(ctx) : "out of memory");
+	tlsguard_ctx_free(ctx);
+	return 2;
 }

@@ -102,4 +102,4 @@ static int run(struct tg_eval *e)
 	return TLSGUARD_CHECK_PASS;
 }
 
-const struct tg_check tg_check_chain = {"chain", run};
+const struct tg_check tg_check_chain = {"chain", run, NULL};

@@ -91,4 +91,4 @@ static int run(struct tg_eval *e)
 	return TLSGUARD_CHECK_PASS;
 }
 
-const struct tg_check tg_check_crypto = {"crypto", run};
+const struct tg_check tg_check_crypto = {"crypto", run, NULL};

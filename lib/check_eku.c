@@ -57,4 +57,4 @@ static int run(struct tg_eval *e)
 	return TLSGUARD_CHECK_PASS;
 }
 
-const struct tg_check tg_check_eku = {"eku", run};
+const struct tg_check tg_check_eku = {"eku", run, NULL};

@@ -108,4 +108,4 @@ static int run(struct tg_eval *e)
 	return TLSGUARD_CHECK_PASS;
 }
 
-const struct tg_check tg_check_hostname = {"hostname", run};
+const struct tg_check tg_check_hostname = {"hostname", run, NULL};

@@ -104,4 +104,4 @@ out:
 	return rc;
 }
 
-const struct tg_check tg_check_ocsp = {"ocsp", run};
+const struct tg_check tg_check_ocsp = {"ocsp", run, NULL};

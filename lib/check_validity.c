@@ -34,4 +34,4 @@ static int run(struct tg_eval *e)
 	return TLSGUARD_CHECK_PASS;
 }
 
-const struct tg_check tg_check_validity = {"validity", run};
+const struct tg_check tg_check_validity = {"validity", run, NULL};

@@ -11,5 +11,7 @@ const struct tg_check *const tg_checks[] = {
 	&tg_check_eku,      /* extended key usage: serverAuth */
 	&tg_check_crypto,   /* signature hashes and key sizes */
 	&tg_check_ocsp,     /* stapled OCSP response, when present */
+	&tg_check_pin,      /* static SPKI pins of the host */
+	&tg_check_tofu,     /* trust on first use: key changed since first seen */
 	NULL,
 };

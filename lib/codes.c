@@ -20,6 +20,7 @@ const char *tlsguard_strerror(int rc)
 	case TLSGUARD_E_INTERNAL: return "TLSGUARD_E_INTERNAL: internal error";
 	case TLSGUARD_E_TRUST_STORE: return "TLSGUARD_E_TRUST_STORE: trust anchors could not be loaded";
 	case TLSGUARD_E_RANGE: return "TLSGUARD_E_RANGE: value out of range";
+	case TLSGUARD_E_STORE: return "TLSGUARD_E_STORE: the persistent store cannot be used";
 	default: return "TLSGUARD_E_UNKNOWN: unknown error code";
 	}
 }
@@ -82,6 +83,9 @@ static const struct tg_code_info codes[] = {
 	{TLSGUARD_EV_SPLIT_VIEW, "ERR_TLSGUARD_SPLIT_VIEW", "split-view",
 	 "This address of %s serves a certificate from a different authority than the site's other "
 	 "addresses. This is how a targeted interception looks. " DONT},
+	{TLSGUARD_EV_PIN_EXPIRED, "TLSGUARD_PIN_SET_EXPIRED", "pin-expired",
+	 "The key pins configured for %s have passed their expiry date and were not checked. Ask the "
+	 "administrator to renew them."},
 };
 
 const struct tg_code_info *tg_code_info(int code)

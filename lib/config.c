@@ -40,10 +40,55 @@ void tg_config_free(struct tg_config *c)
 	for (i = 0; i < c->n_ca; i++)
 		tg_free(c->ca_paths[i]);
 	tg_free(c->ca_paths);
-	for (i = 0; i < c->n_hosts; i++)
+	for (i = 0; i < c->n_hosts; i++) {
 		tg_free(c->hosts[i].pattern);
+		tg_free(c->hosts[i].pol.pins);
+	}
 	tg_free(c->hosts);
+	tg_hostindex_free(c);
+	tg_free(c->defaults.pins);
+	tg_free(c->store_path);
+	tg_free(c->report_path);
+	for (i = 0; i < c->n_warnings; i++)
+		tg_free(c->warnings[i]);
+	tg_free(c->warnings);
 	memset(c, 0, sizeof(*c));
+}
+
+static int copy_pins(struct tg_policy *dst, const struct tg_policy *src)
+{
+	dst->pins = NULL;
+	if (src->npins == 0)
+		return 0;
+	dst->pins = tg_malloc(src->npins * sizeof(*dst->pins));
+	if (dst->pins == NULL)
+		return TLSGUARD_E_NOMEM;
+	memcpy(dst->pins, src->pins, src->npins * sizeof(*dst->pins));
+	return 0;
+}
+
+static int copy_strings(char ***dst, size_t *dn, char *const *src, size_t n)
+{
+	size_t i;
+	if (n == 0)
+		return 0;
+	*dst = tg_calloc(n, sizeof(char *));
+	if (*dst == NULL)
+		return TLSGUARD_E_NOMEM;
+	for (i = 0; i < n; i++) {
+		if (((*dst)[i] = tg_strdup(src[i])) == NULL)
+			return TLSGUARD_E_NOMEM;
+		(*dn)++;
+	}
+	return 0;
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src != NULL && (*dst = tg_strdup(src)) == NULL)
+		return TLSGUARD_E_NOMEM;
+	return 0;
 }
 
 int tg_config_copy(struct tg_config *dst, const struct tg_config *src)
@@ -54,46 +99,81 @@ int tg_config_copy(struct tg_config *dst, const struct tg_config *src)
 	dst->use_system_ca = src->use_system_ca;
 	dst->defaults = src->defaults;
 	dst->loads = src->loads;
-	if (src->n_ca) {
-		dst->ca_paths = tg_calloc(src->n_ca, sizeof(char *));
-		if (dst->ca_paths == NULL)
-			goto nomem;
-		for (i = 0; i < src->n_ca; i++) {
-			if ((dst->ca_paths[i] = tg_strdup(src->ca_paths[i])) == NULL)
-				goto nomem;
-			dst->n_ca++;
-		}
-	}
+	if (copy_pins(&dst->defaults, &src->defaults) != 0 ||
+	    copy_strings(&dst->ca_paths, &dst->n_ca, src->ca_paths, src->n_ca) != 0 ||
+	    copy_strings(&dst->warnings, &dst->n_warnings, src->warnings, src->n_warnings) != 0 ||
+	    dup_opt(&dst->store_path, src->store_path) != 0 || dup_opt(&dst->report_path, src->report_path) != 0)
+		goto nomem;
 	if (src->n_hosts) {
 		dst->hosts = tg_calloc(src->n_hosts, sizeof(*dst->hosts));
 		if (dst->hosts == NULL)
 			goto nomem;
 		for (i = 0; i < src->n_hosts; i++) {
 			dst->hosts[i] = src->hosts[i];
-			if ((dst->hosts[i].pattern = tg_strdup(src->hosts[i].pattern)) == NULL)
-				goto nomem;
+			dst->hosts[i].pol.pins = NULL;
 			dst->n_hosts++;
+			if ((dst->hosts[i].pattern = tg_strdup(src->hosts[i].pattern)) == NULL ||
+			    copy_pins(&dst->hosts[i].pol, &src->hosts[i].pol) != 0)
+				goto nomem;
 		}
 	}
+	if (tg_hostindex_rebuild(dst) != 0)
+		goto nomem;
 	return 0;
 nomem:
 	tg_config_free(dst);
 	return TLSGUARD_E_NOMEM;
 }
 
-/* ---- policy lookup ---- */
-
-static bool pattern_matches(const struct tg_host_policy *h, const char *host)
+int tg_config_warn(struct tg_config *cfg, const char *fmt, ...)
 {
-	size_t hl, pl;
+	char buf[TG_ERRBUF];
+	char **v;
+	va_list ap;
 
-	if (!h->wildcard)
-		return strcmp(h->pattern, host) == 0;
-	/* "*.example.org" matches any name ending in ".example.org". */
-	hl = strlen(host);
-	pl = strlen(h->pattern + 1);
-	return hl > pl && strcmp(host + hl - pl, h->pattern + 1) == 0;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	v = tg_realloc(cfg->warnings, (cfg->n_warnings + 1) * sizeof(*v));
+	if (v == NULL)
+		return TLSGUARD_E_NOMEM;
+	cfg->warnings = v;
+	if ((v[cfg->n_warnings] = tg_strdup(buf)) == NULL)
+		return TLSGUARD_E_NOMEM;
+	cfg->n_warnings++;
+	return 0;
 }
+
+long tg_config_section(struct tg_config *cfg, const char *pattern, unsigned line)
+{
+	struct tg_host_policy *nh;
+	long found = tg_hostindex_find(cfg, pattern, strlen(pattern));
+	int rc;
+
+	if (found >= 0)
+		return found;
+	nh = tg_realloc(cfg->hosts, (cfg->n_hosts + 1) * sizeof(*nh));
+	if (nh == NULL)
+		return TLSGUARD_E_NOMEM;
+	cfg->hosts = nh;
+	nh = &cfg->hosts[cfg->n_hosts];
+	memset(nh, 0, sizeof(*nh));
+	if ((nh->pattern = tg_strdup(pattern)) == NULL)
+		return TLSGUARD_E_NOMEM;
+	nh->wildcard = pattern[0] == '*';
+	nh->line = line;
+	nh->load = cfg->loads;
+	cfg->n_hosts++;
+	rc = tg_hostindex_add(cfg, cfg->n_hosts - 1);
+	if (rc != 0) {
+		cfg->n_hosts--;
+		tg_free(nh->pattern);
+		return rc;
+	}
+	return (long)(cfg->n_hosts - 1);
+}
+
+/* ---- policy lookup ---- */
 
 static void overlay(struct tg_policy *dst, const struct tg_policy *src)
 {
@@ -107,29 +187,85 @@ static void overlay(struct tg_policy *dst, const struct tg_policy *src)
 		dst->overridable = src->overridable;
 	if (src->set & TG_POL_OCSP_MAX_AGE)
 		dst->ocsp_max_age = src->ocsp_max_age;
+	if (src->set & TG_POL_PINS) {
+		dst->pins = src->pins;
+		dst->npins = src->npins;
+	}
+	if (src->set & TG_POL_PIN_MODE)
+		dst->pin_report_only = src->pin_report_only;
+	if (src->set & TG_POL_TOFU_MODE)
+		dst->tofu_report_only = src->tofu_report_only;
+	if (src->set & TG_POL_PIN_EXPIRES)
+		dst->pin_expires = src->pin_expires;
+	if (src->set & TG_POL_TOFU)
+		dst->tofu = src->tofu;
 	dst->set |= src->set;
 }
 
+/* The most specific section for @host: the exact one; else, walking up the
+ * labels, the first "*.suffix" section or "suffix" section with
+ * include-subdomains. A few hash probes per label, whatever the number of
+ * sections. */
+#define MAX_COVERING (TG_MAX_HOST + 1)
+
+/* The sections that cover @host, most specific first: the exact one, then,
+ * walking up the labels, "*.suffix" sections and "suffix" sections with
+ * include-subdomains. A few hash probes per label, whatever the number of
+ * sections. An address literal is covered only by its own section. */
+static size_t covering(const struct tg_config *cfg, const char *host, const struct tg_host_policy **out)
+{
+	char pat[TG_MAX_HOST + 3];
+	unsigned char ip[16];
+	const char *s;
+	size_t hl = strlen(host), n = 0;
+	long i;
+
+	if (cfg->n_hosts == 0 || hl > TG_MAX_HOST)
+		return 0;
+	if ((i = tg_hostindex_find(cfg, host, hl)) >= 0)
+		out[n++] = &cfg->hosts[i];
+	if (tg_ip_parse(host, ip) != 0)
+		return n;
+	for (s = strchr(host, '.'); s != NULL && n + 2 <= MAX_COVERING; s = strchr(s + 1, '.')) {
+		size_t sl = hl - (size_t)(s + 1 - host);
+		pat[0] = '*';
+		memcpy(pat + 1, s, sl + 2); /* ".suffix" and its NUL */
+		if ((i = tg_hostindex_find(cfg, pat, sl + 2)) >= 0)
+			out[n++] = &cfg->hosts[i];
+		if ((i = tg_hostindex_find(cfg, s + 1, sl)) >= 0 && cfg->hosts[i].include_subdomains)
+			out[n++] = &cfg->hosts[i];
+	}
+	return n;
+}
+
+/* Defaults, overlaid by the most specific section. Pins are the exception
+ * to "most specific wins" when that section has none of its own: they come
+ * from the nearest covering section that has pins, so that a section for
+ * www.example.com that only tunes, say, min-rsa-bits does not silently
+ * drop the pins of [example.com] with include-subdomains. */
 void tg_policy_for_host(const struct tg_config *cfg, const char *host, struct tg_policy *out)
 {
-	const struct tg_host_policy *best = NULL;
-	size_t i, best_len = 0;
+	const struct tg_host_policy *sec[MAX_COVERING];
+	size_t n = covering(cfg, host, sec), k;
 
 	*out = cfg->defaults;
-	for (i = 0; i < cfg->n_hosts; i++) {
-		const struct tg_host_policy *h = &cfg->hosts[i];
-		size_t len;
-		if (!pattern_matches(h, host))
+	if (n == 0)
+		return;
+	overlay(out, &sec[0]->pol);
+	if (sec[0]->pol.set & TG_POL_PINS)
+		return;
+	for (k = 1; k < n; k++) {
+		const struct tg_policy *p = &sec[k]->pol;
+		if (!(p->set & TG_POL_PINS))
 			continue;
-		/* Exact beats any wildcard; a longer suffix beats a shorter one. */
-		len = h->wildcard ? strlen(h->pattern) : SIZE_MAX;
-		if (best == NULL || len > best_len) {
-			best = h;
-			best_len = len;
-		}
+		out->pins = p->pins;
+		out->npins = p->npins;
+		out->pin_expires = p->set & TG_POL_PIN_EXPIRES ? p->pin_expires : 0;
+		if (!(sec[0]->pol.set & TG_POL_PIN_MODE) && (p->set & TG_POL_PIN_MODE))
+			out->pin_report_only = p->pin_report_only;
+		out->set |= p->set & (TG_POL_PINS | TG_POL_PIN_EXPIRES);
+		return;
 	}
-	if (best != NULL)
-		overlay(out, &best->pol);
 }
 
 /* ---- parsing ---- */
@@ -140,6 +276,7 @@ struct parser {
 	const char *basedir;
 	unsigned line;
 	struct tg_policy *pol;     /* section being filled */
+	long host;                 /* its index in cfg->hosts, -1 for [default] */
 	bool in_default;
 	unsigned default_line;     /* where [default] was opened, 0 = not yet */
 	unsigned seen_keys;        /* bit per key index, per section */
@@ -311,6 +448,115 @@ static int key_ca_file(struct parser *p, const char *key, const char *v)
 	return 0;
 }
 
+static int key_pin(struct parser *p, const char *key, const char *v)
+{
+	struct tg_host_policy *h = &p->cfg->hosts[p->host];
+	char why[TG_ERRBUF];
+	int rc;
+
+	if (v[strspn(v, " \t,")] == '\0') {
+		PERR(p, "%s: no pin given", key);
+		return TLSGUARD_E_CONFIG;
+	}
+	/* Pins given again by a later load replace the earlier set. */
+	if (h->pins_load != p->cfg->loads) {
+		tg_free(h->pol.pins);
+		h->pol.pins = NULL;
+		h->pol.npins = 0;
+		h->pins_load = p->cfg->loads;
+		h->pin_line = p->line;
+	}
+	rc = tg_pins_parse_list(v, &h->pol.pins, &h->pol.npins, why, sizeof(why));
+	if (rc == TLSGUARD_E_INVALID) {
+		PERR(p, "%s: %s", key, why);
+		return TLSGUARD_E_CONFIG;
+	}
+	if (rc == 0)
+		h->pol.set |= TG_POL_PINS;
+	return rc;
+}
+
+static int key_include_subdomains(struct parser *p, const char *key, const char *v)
+{
+	struct tg_host_policy *h = &p->cfg->hosts[p->host];
+	bool b;
+	int rc = parse_bool(p, key, v, &b);
+
+	if (rc == 0 && b && h->wildcard) {
+		PERR(p, "%s: a [*.suffix] section already covers every name under suffix", key);
+		return TLSGUARD_E_CONFIG;
+	}
+	if (rc == 0)
+		h->include_subdomains = b;
+	return rc;
+}
+
+static int key_pin_expires(struct parser *p, const char *key, const char *v)
+{
+	int64_t t;
+	if (tg_parse_time(v, &t) != 0) {
+		PERR(p, "%s: expected a date YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got '%s'", key, v);
+		return TLSGUARD_E_CONFIG;
+	}
+	p->pol->pin_expires = t;
+	p->pol->set |= TG_POL_PIN_EXPIRES;
+	return 0;
+}
+
+static int key_pin_mode(struct parser *p, const char *key, const char *v)
+{
+	if (!strcmp(v, "enforce"))
+		p->pol->pin_report_only = p->pol->tofu_report_only = false;
+	else if (!strcmp(v, "report-only"))
+		p->pol->pin_report_only = p->pol->tofu_report_only = true;
+	else {
+		PERR(p, "%s: expected enforce or report-only, got '%s'", key, v);
+		return TLSGUARD_E_CONFIG;
+	}
+	p->pol->set |= TG_POL_PIN_MODE | TG_POL_TOFU_MODE;
+	return 0;
+}
+
+static int key_tofu(struct parser *p, const char *key, const char *v)
+{
+	int rc = parse_bool(p, key, v, &p->pol->tofu);
+	if (rc == 0)
+		p->pol->set |= TG_POL_TOFU;
+	return rc;
+}
+
+/* A path relative to the config file's directory. */
+static int set_path(struct parser *p, const char *key, const char *v, char **dst)
+{
+	char path[4096];
+	char *copy;
+	int n;
+
+	if (v[0] == '/' || p->basedir == NULL)
+		n = tg_snprintf(path, sizeof(path), "%s", v);
+	else
+		n = tg_snprintf(path, sizeof(path), "%s/%s", p->basedir, v);
+	if ((size_t)n >= sizeof(path)) {
+		PERR(p, "%s: path too long", key);
+		return TLSGUARD_E_CONFIG;
+	}
+	if ((copy = tg_strdup(path)) == NULL)
+		return TLSGUARD_E_NOMEM;
+	tg_free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+static int key_store(struct parser *p, const char *key, const char *v)
+{
+	return set_path(p, key, v, &p->cfg->store_path);
+}
+
+static int key_report_file(struct parser *p, const char *key, const char *v)
+{
+	return set_path(p, key, v, &p->cfg->report_path);
+}
+
 enum { SCOPE_DEFAULT = 1, SCOPE_HOST = 2, SCOPE_ANY = 3 };
 
 struct key_def {
@@ -329,6 +575,13 @@ static const struct key_def keys[] = {
 	{"ocsp-max-age-days", SCOPE_ANY, false, key_ocsp_max_age},
 	{"system-ca", SCOPE_DEFAULT, false, key_system_ca},
 	{"ca-file", SCOPE_DEFAULT, true, key_ca_file},
+	{"pin", SCOPE_HOST, true, key_pin},
+	{"include-subdomains", SCOPE_HOST, false, key_include_subdomains},
+	{"pin-expires", SCOPE_HOST, false, key_pin_expires},
+	{"pin-mode", SCOPE_ANY, false, key_pin_mode},
+	{"tofu", SCOPE_ANY, false, key_tofu},
+	{"store", SCOPE_DEFAULT, false, key_store},
+	{"report-file", SCOPE_DEFAULT, false, key_report_file},
 };
 
 static char *trim(char *s)
@@ -344,11 +597,11 @@ static char *trim(char *s)
 
 static int open_section(struct parser *p, char *name)
 {
-	char norm[TG_MAX_HOST + 1];
-	struct tg_host_policy *nh;
+	char norm[TG_MAX_HOST + 1], pattern[TG_MAX_HOST + 3];
 	const char *host = name;
 	bool wildcard = false;
-	size_t i;
+	size_t before = p->cfg->n_hosts;
+	long idx;
 
 	/* Lines before the first header belong to [default]: remember their
 	 * keys so that [default] cannot set them a second time. */
@@ -362,6 +615,7 @@ static int open_section(struct parser *p, char *name)
 		}
 		p->default_line = p->line;
 		p->pol = &p->cfg->defaults;
+		p->host = -1;
 		p->in_default = true;
 		p->seen_keys = p->default_seen;
 		return 0;
@@ -378,40 +632,23 @@ static int open_section(struct parser *p, char *name)
 		PERR(p, "section [%s]: not a host name or *.suffix", name);
 		return TLSGUARD_E_CONFIG;
 	}
-	for (i = 0; i < p->cfg->n_hosts; i++) {
-		struct tg_host_policy *h = &p->cfg->hosts[i];
-		if (h->wildcard != wildcard || strcmp(h->pattern + (wildcard ? 2 : 0), norm) != 0)
-			continue;
+	tg_snprintf(pattern, sizeof(pattern), "%s%s", wildcard ? "*." : "", norm);
+	idx = tg_config_section(p->cfg, pattern, p->line);
+	if (idx < 0)
+		return (int)idx;
+	if (p->cfg->n_hosts == before) {
+		struct tg_host_policy *h = &p->cfg->hosts[idx];
 		if (h->load == p->cfg->loads) {
 			PERR(p, "section [%s] already defined at line %u", name, h->line);
 			return TLSGUARD_E_CONFIG;
 		}
-		/* Defined by an earlier load: this text's keys override. */
+		/* Defined by an earlier load (or the API): this text's keys
+		 * override. */
 		h->load = p->cfg->loads;
 		h->line = p->line;
-		p->pol = &h->pol;
-		p->in_default = false;
-		return 0;
 	}
-	nh = tg_realloc(p->cfg->hosts, (p->cfg->n_hosts + 1) * sizeof(*nh));
-	if (nh == NULL)
-		return TLSGUARD_E_NOMEM;
-	p->cfg->hosts = nh;
-	nh = &p->cfg->hosts[p->cfg->n_hosts];
-	memset(nh, 0, sizeof(*nh));
-	if (wildcard) {
-		nh->pattern = tg_malloc(strlen(norm) + 3);
-		if (nh->pattern == NULL)
-			return TLSGUARD_E_NOMEM;
-		tg_snprintf(nh->pattern, strlen(norm) + 3, "*.%s", norm);
-	} else if ((nh->pattern = tg_strdup(norm)) == NULL) {
-		return TLSGUARD_E_NOMEM;
-	}
-	nh->wildcard = wildcard;
-	nh->line = p->line;
-	nh->load = p->cfg->loads;
-	p->cfg->n_hosts++;
-	p->pol = &nh->pol;
+	p->pol = &p->cfg->hosts[idx].pol;
+	p->host = idx;
 	p->in_default = false;
 	return 0;
 }
@@ -455,7 +692,7 @@ static int parse_line(struct parser *p, char *line)
 		if (strcmp(k->name, key) != 0)
 			continue;
 		if (!(k->scope & (p->in_default ? SCOPE_DEFAULT : SCOPE_HOST))) {
-			PERR(p, "%s is only allowed in [default]", key);
+			PERR(p, "%s is only allowed in %s", key, k->scope == SCOPE_DEFAULT ? "[default]" : "host sections");
 			return TLSGUARD_E_CONFIG;
 		}
 		if (!k->repeatable && (p->seen_keys & (1u << i))) {
@@ -473,8 +710,37 @@ static int parse_line(struct parser *p, char *line)
 	return TLSGUARD_E_CONFIG;
 }
 
+/* Load-time advice about what was just parsed: pin sets without a backup
+ * pin, pin sets that have expired already. */
+static int warn_pins(struct tg_config *cfg, const char *name, int64_t now)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < cfg->n_hosts; i++) {
+		const struct tg_host_policy *h = &cfg->hosts[i];
+		char when[40];
+		/* Only pin sets given by this load: pin_line and name belong
+		 * to it (a section reopened without pins, or pinned through the
+		 * API, was not written here). */
+		if (h->pins_load != cfg->loads || h->pol.npins == 0)
+			continue;
+		if (h->pol.npins == 1)
+			rc = tg_config_warn(cfg,
+			                    "%s:%u: warning: [%s] has a single pin and no backup: if that key is lost or "
+			                    "rotated, clients are locked out; add a pin for a backup key",
+			                    name, h->pin_line, h->pattern);
+		if (rc == 0 && (h->pol.set & TG_POL_PIN_EXPIRES) && h->pol.pin_expires < now) {
+			tg_format_time(h->pol.pin_expires, when, sizeof(when));
+			rc = tg_config_warn(cfg, "%s:%u: warning: the pins of [%s] expired at %s and are not enforced", name,
+			                    h->pin_line, h->pattern, when);
+		}
+	}
+	return rc;
+}
+
 int tg_config_parse(struct tg_config *cfg, const char *data, size_t len, const char *name, const char *basedir,
-                    char *err, size_t errlen)
+                    int64_t now, char *err, size_t errlen)
 {
 	struct parser p;
 	char buf[MAX_LINE + 1];
@@ -487,6 +753,7 @@ int tg_config_parse(struct tg_config *cfg, const char *data, size_t len, const c
 	p.name = name;
 	p.basedir = basedir;
 	p.pol = &cfg->defaults;
+	p.host = -1;
 	p.in_default = true;
 	p.err = err;
 	p.errlen = errlen;
@@ -512,5 +779,8 @@ int tg_config_parse(struct tg_config *cfg, const char *data, size_t len, const c
 		}
 		pos += n + (nl ? 1 : 0);
 	}
-	return 0;
+	rc = warn_pins(cfg, name, now);
+	if (rc != 0)
+		tg_snprintf(err, errlen, "%s: out of memory", name);
+	return rc;
 }

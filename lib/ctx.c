@@ -39,6 +39,7 @@ void tlsguard_ctx_free(tlsguard_ctx *ctx)
 		return;
 	if (ctx->tl != NULL)
 		gnutls_x509_trust_list_deinit(ctx->tl, 1);
+	tg_store_close(ctx->store);
 	tg_config_free(&ctx->cfg);
 	pthread_mutex_destroy(&ctx->lock);
 	tg_free(ctx);
@@ -266,7 +267,7 @@ static int load_common(tlsguard_ctx *ctx, const char *data, size_t len, const ch
 	rc = tg_config_copy(&next, &ctx->cfg);
 	if (rc != 0)
 		return rc;
-	rc = tg_config_parse(&next, data, len, name ? name : "<config>", basedir, ctx->errbuf,
+	rc = tg_config_parse(&next, data, len, name ? name : "<config>", basedir, tg_ctx_now(ctx), ctx->errbuf,
 	                     sizeof(ctx->errbuf));
 	if (rc != 0) {
 		tg_config_free(&next);
@@ -336,6 +337,33 @@ static int build_trust(tlsguard_ctx *ctx)
 	return 0;
 }
 
+static bool uses_tofu(const struct tg_config *cfg)
+{
+	size_t i;
+	if (cfg->defaults.tofu)
+		return true;
+	for (i = 0; i < cfg->n_hosts; i++)
+		if ((cfg->hosts[i].pol.set & TG_POL_TOFU) && cfg->hosts[i].pol.tofu)
+			return true;
+	return false;
+}
+
+/* Open the store when some policy needs it. A failure is kept and reported
+ * by every evaluation that needs the store (which then fails closed). */
+static void open_store(tlsguard_ctx *ctx)
+{
+	char path[4096];
+
+	ctx->needs_store = uses_tofu(&ctx->cfg);
+	if (!ctx->needs_store)
+		return;
+	if (ctx->cfg.store_path != NULL)
+		tg_snprintf(path, sizeof(path), "%s", ctx->cfg.store_path);
+	else if ((ctx->store_rc = tg_store_default_path(path, sizeof(path), ctx->store_err, sizeof(ctx->store_err))) != 0)
+		return;
+	ctx->store_rc = tg_store_open(&ctx->store, path, 1, ctx->store_err, sizeof(ctx->store_err));
+}
+
 int tg_ctx_prepare(const tlsguard_ctx *cctx)
 {
 	/* The context is logically const for evaluators: preparing it only
@@ -348,9 +376,141 @@ int tg_ctx_prepare(const tlsguard_ctx *cctx)
 	pthread_mutex_lock(&ctx->lock);
 	if (!tg_ctx_frozen(ctx)) {
 		ctx->prep_rc = build_trust(ctx);
+		open_store(ctx);
 		__atomic_store_n(&ctx->frozen, 1, __ATOMIC_RELEASE);
 	}
 	rc = ctx->prep_rc;
 	pthread_mutex_unlock(&ctx->lock);
 	return rc;
+}
+
+size_t tlsguard_ctx_warning_count(const tlsguard_ctx *ctx)
+{
+	return ctx ? ctx->cfg.n_warnings : 0;
+}
+
+const char *tlsguard_ctx_warning(const tlsguard_ctx *ctx, size_t i)
+{
+	return ctx && i < ctx->cfg.n_warnings ? ctx->cfg.warnings[i] : NULL;
+}
+
+/* The section for an API call's host pattern, created if needed. */
+static long api_section(tlsguard_ctx *ctx, const char *host)
+{
+	char norm[TG_MAX_HOST + 1], pattern[TG_MAX_HOST + 3];
+	bool wildcard = host[0] == '*' && host[1] == '.';
+	const char *name = wildcard ? host + 2 : host;
+
+	if (tg_host_normalize(name, strlen(name), norm) != 0 || (wildcard && strchr(norm, '.') == NULL)) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "'%.80s' is not a host name or *.suffix", host);
+		return TLSGUARD_E_INVALID;
+	}
+	tg_snprintf(pattern, sizeof(pattern), "%s%s", wildcard ? "*." : "", norm);
+	return tg_config_section(&ctx->cfg, pattern, 0);
+}
+
+int tlsguard_ctx_add_pin_set(tlsguard_ctx *ctx, const char *host, const char *pins, unsigned flags, int64_t expires)
+{
+	unsigned char (*set)[TG_PIN_LEN] = NULL;
+	size_t n = 0;
+	struct tg_host_policy *h;
+	long idx = -1;
+	int rc = config_begin(ctx);
+
+	if (rc != 0)
+		return rc;
+	if (host == NULL || pins == NULL) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s is NULL", host == NULL ? "host" : "pins");
+		return TLSGUARD_E_INVALID;
+	}
+	if ((flags & ~(TLSGUARD_PIN_INCLUDE_SUBDOMAINS | TLSGUARD_PIN_REPORT_ONLY)) != 0) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "unknown pin flags 0x%x",
+		            flags & ~(TLSGUARD_PIN_INCLUDE_SUBDOMAINS | TLSGUARD_PIN_REPORT_ONLY));
+		return TLSGUARD_E_INVALID;
+	}
+	if (expires < 0) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "pin expiry time %lld is before 1970", (long long)expires);
+		return TLSGUARD_E_INVALID;
+	}
+	rc = tg_pins_parse_list(pins, &set, &n, ctx->errbuf, sizeof(ctx->errbuf));
+	if (rc == 0 && n == 0) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "no pin given for %.80s", host);
+		rc = TLSGUARD_E_INVALID;
+	}
+	if (rc == 0 && (idx = api_section(ctx, host)) < 0)
+		rc = (int)idx;
+	if (rc == 0 && (flags & TLSGUARD_PIN_INCLUDE_SUBDOMAINS) && ctx->cfg.hosts[idx].wildcard) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "include-subdomains makes no sense for %.80s", host);
+		rc = TLSGUARD_E_INVALID;
+	}
+	if (rc != 0) {
+		tg_free(set);
+		return rc;
+	}
+	h = &ctx->cfg.hosts[idx];
+	tg_free(h->pol.pins);
+	h->pol.pins = set;
+	h->pol.npins = n;
+	h->pol.pin_report_only = (flags & TLSGUARD_PIN_REPORT_ONLY) != 0;
+	h->pol.pin_expires = expires;
+	h->pol.set |= TG_POL_PINS | TG_POL_PIN_MODE | (expires ? TG_POL_PIN_EXPIRES : 0);
+	h->include_subdomains = (flags & TLSGUARD_PIN_INCLUDE_SUBDOMAINS) != 0;
+	return 0;
+}
+
+int tlsguard_ctx_set_tofu(tlsguard_ctx *ctx, const char *host, unsigned flags)
+{
+	struct tg_host_policy *h;
+	long idx;
+	int rc = config_begin(ctx);
+
+	if (rc != 0)
+		return rc;
+	if (host == NULL) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "host is NULL");
+		return TLSGUARD_E_INVALID;
+	}
+	if ((flags & ~(TLSGUARD_PIN_INCLUDE_SUBDOMAINS | TLSGUARD_PIN_REPORT_ONLY)) != 0) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "unknown TOFU flags 0x%x", flags);
+		return TLSGUARD_E_INVALID;
+	}
+	if ((idx = api_section(ctx, host)) < 0)
+		return (int)idx;
+	h = &ctx->cfg.hosts[idx];
+	if ((flags & TLSGUARD_PIN_INCLUDE_SUBDOMAINS) && h->wildcard) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "include-subdomains makes no sense for %.80s", host);
+		return TLSGUARD_E_INVALID;
+	}
+	h->pol.tofu = true;
+	h->pol.tofu_report_only = (flags & TLSGUARD_PIN_REPORT_ONLY) != 0;
+	h->pol.set |= TG_POL_TOFU | TG_POL_TOFU_MODE;
+	if (flags & TLSGUARD_PIN_INCLUDE_SUBDOMAINS)
+		h->include_subdomains = true;
+	return 0;
+}
+
+static int set_string(tlsguard_ctx *ctx, const char *value, char **dst)
+{
+	char *copy;
+	int rc = config_begin(ctx);
+
+	if (rc != 0)
+		return rc;
+	if (value == NULL || value[0] == '\0')
+		return TLSGUARD_E_INVALID;
+	if ((copy = tg_strdup(value)) == NULL)
+		return TLSGUARD_E_NOMEM;
+	tg_free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+int tlsguard_ctx_set_store(tlsguard_ctx *ctx, const char *path)
+{
+	return set_string(ctx, path, ctx ? &ctx->cfg.store_path : NULL);
+}
+
+int tlsguard_ctx_set_report_file(tlsguard_ctx *ctx, const char *path)
+{
+	return set_string(ctx, path, ctx ? &ctx->cfg.report_path : NULL);
 }

@@ -39,7 +39,8 @@ nomem:
 	return NULL;
 }
 
-void tg_event_add(struct tg_eval *e, int code, int severity, int cert_index, const char *detail_fmt, ...)
+struct tlsguard_event *tg_event_add(struct tg_eval *e, int code, int severity, int cert_index,
+                                    const char *detail_fmt, ...)
 {
 	tlsguard_result *res = e->res;
 	const struct tg_code_info *ci = tg_code_info(code);
@@ -53,7 +54,7 @@ void tg_event_add(struct tg_eval *e, int code, int severity, int cert_index, con
 		struct tlsguard_event *n = tg_realloc(res->events, cap * sizeof(*n));
 		if (n == NULL) {
 			e->oom = 1;
-			return;
+			return NULL;
 		}
 		res->events = n;
 		res->cap = cap;
@@ -77,7 +78,7 @@ void tg_event_add(struct tg_eval *e, int code, int severity, int cert_index, con
 		tg_free(ev->detail);
 		tg_free(ev->message);
 		e->oom = 1;
-		return;
+		return NULL;
 	}
 	/* The message table's entries have exactly one %s: the host. */
 #pragma GCC diagnostic push
@@ -85,6 +86,7 @@ void tg_event_add(struct tg_eval *e, int code, int severity, int cert_index, con
 	tg_snprintf(ev->message, mlen, ci->message, res->host);
 #pragma GCC diagnostic pop
 	res->nevents++;
+	return ev;
 }
 
 static int decode_chain(struct tg_eval *e)
@@ -209,9 +211,13 @@ static void run_checks(struct tg_eval *e, int *rc)
 		e->current_check = c->name;
 		r = c->run(e);
 		if (r < 0) {
+			bool said = false;
 			outcome = TLSGUARD_CHECK_ERROR;
-			tg_event_add(e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, -1, "check '%s' could not run: %s",
-			             c->name, tlsguard_strerror(r));
+			for (k = before; k < e->res->nevents; k++)
+				said |= e->res->events[k].code == TLSGUARD_EV_INTERNAL_ERROR;
+			if (!said)
+				tg_event_add(e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, -1, "check '%s' could not run: %s",
+				             c->name, tlsguard_strerror(r));
 			if (*rc == 0)
 				*rc = r;
 		} else if (r == TLSGUARD_CHECK_SKIP) {
@@ -227,6 +233,52 @@ static void run_checks(struct tg_eval *e, int *rc)
 		e->res->nchecks++;
 	}
 	e->current_check = NULL;
+}
+
+/* A report is made for pin and key-continuity failures (the checks ask for
+ * it), and in report-only mode for any warning or fatal event, before the
+ * callbacks run so that they can read it. */
+static int prepare_report(struct tg_eval *e)
+{
+	tlsguard_result *res = e->res;
+	size_t i;
+
+	if (e->pol.mode == TG_MODE_REPORT_ONLY) {
+		for (i = 0; i < res->nevents; i++) {
+			if (res->events[i].severity >= TLSGUARD_SEV_WARNING) {
+				res->events[i].in_report = true;
+				e->want_report = true;
+			}
+		}
+	}
+	return e->want_report ? tg_report_build(e) : 0;
+}
+
+/* Once the verdict is known: let checks record what they learnt, then
+ * deliver the report. A check that cannot record rejects (fail closed);
+ * a report file that cannot be written is said in an event. */
+static void finish(struct tg_eval *e)
+{
+	tlsguard_result *res = e->res;
+	char err[TG_ERRBUF];
+	size_t i;
+	int r;
+
+	for (i = 0; tg_checks[i] != NULL; i++) {
+		if (tg_checks[i]->after == NULL)
+			continue;
+		e->current_check = tg_checks[i]->name;
+		r = tg_checks[i]->after(e, res->verdict);
+		if (r < 0) {
+			res->verdict = TLSGUARD_REJECT;
+			if (res->error == 0)
+				res->error = r;
+		}
+	}
+	e->current_check = NULL;
+	if (res->report != NULL && e->ctx->cfg.report_path != NULL &&
+	    tg_report_append(e->ctx->cfg.report_path, res->report, err, sizeof(err)) != 0)
+		tg_event_add(e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_WARNING, -1, "%s", err);
 }
 
 static bool never_overridable(int code)
@@ -316,6 +368,8 @@ int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_r
 		goto done;
 	}
 	run_checks(&e, &rc);
+	if (rc == 0)
+		rc = prepare_report(&e);
 done:
 	if (e.oom && rc == 0)
 		rc = TLSGUARD_E_NOMEM;
@@ -323,12 +377,26 @@ done:
 	res->verdict = decide(&e);
 	if (rc != 0)
 		res->verdict = TLSGUARD_REJECT;
+	if (e.npath > 0)
+		finish(&e);
+	if (rc == 0)
+		rc = res->error; /* a check could not record what it learnt */
 	for (i = 0; i < e.ncerts; i++)
 		gnutls_x509_crt_deinit(e.certs[i]);
 	if (e.anchor != NULL && e.anchor_owned)
 		gnutls_x509_crt_deinit(e.anchor);
 	*out = res;
 	return rc;
+}
+
+const char *tlsguard_result_report(const tlsguard_result *res)
+{
+	return res ? res->report : NULL;
+}
+
+const char *tlsguard_event_report(const tlsguard_event *ev)
+{
+	return ev && ev->in_report ? ev->res->report : NULL;
 }
 
 int tlsguard_verify(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_result **out)

@@ -91,6 +91,7 @@ void tlsguard_result_free(tlsguard_result *res)
 		tg_free(res->events[i].detail);
 	}
 	tg_free(res->events);
+	tg_free(res->report);
 	for (i = 0; i < res->ncerts; i++)
 		tg_free(res->certs[i].data);
 	tg_free(res->certs);

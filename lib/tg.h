@@ -18,6 +18,7 @@
 #include <gnutls/x509.h>
 
 #include "tlsguard/tlsguard.h"
+#include "tg_store.h"
 
 #define TG_MAX_CHAIN 64      /* certificates accepted in one request */
 #define TG_MAX_HOST 253      /* longest DNS name */
@@ -44,8 +45,15 @@ enum {
 	TG_POL_MIN_RSA = 1u << 1,
 	TG_POL_ALLOW_SHA1 = 1u << 2,
 	TG_POL_OVERRIDABLE = 1u << 3,
-	TG_POL_OCSP_MAX_AGE = 1u << 4
+	TG_POL_OCSP_MAX_AGE = 1u << 4,
+	TG_POL_PINS = 1u << 5,
+	TG_POL_PIN_MODE = 1u << 6,
+	TG_POL_PIN_EXPIRES = 1u << 7,
+	TG_POL_TOFU = 1u << 8,
+	TG_POL_TOFU_MODE = 1u << 9
 };
+
+#define TG_PIN_LEN 32 /* SHA-256 of a SubjectPublicKeyInfo */
 
 struct tg_policy {
 	unsigned set;           /* TG_POL_* fields given explicitly */
@@ -54,13 +62,24 @@ struct tg_policy {
 	bool allow_sha1;        /* accept SHA-1 signatures */
 	uint64_t overridable;   /* bit (1 << code): callback may override */
 	unsigned ocsp_max_age;  /* seconds a staple without nextUpdate stays fresh */
+	/* Pinning. In a section's own policy @pins is owned by the section; in
+	 * an effective policy (tg_policy_for_host) it is borrowed. */
+	unsigned char (*pins)[TG_PIN_LEN];
+	size_t npins;
+	bool pin_report_only;   /* pin failures only reported */
+	bool tofu_report_only;  /* key changes only reported */
+	int64_t pin_expires;    /* 0 = never */
+	bool tofu;              /* trust on first use */
 };
 
 struct tg_host_policy {
 	char *pattern;          /* "example.com" or "*.example.com", lower case */
 	bool wildcard;          /* pattern starts with "*." */
+	bool include_subdomains; /* an exact section that also covers subdomains */
 	unsigned line;          /* where it was last opened (for messages) */
 	unsigned load;          /* which load (tg_config.loads) last opened it */
+	unsigned pins_load;     /* which load set its pins */
+	unsigned pin_line;      /* where its pins were given (for warnings) */
 	struct tg_policy pol;
 };
 
@@ -73,8 +92,36 @@ struct tg_config {
 	struct tg_policy defaults;
 	struct tg_host_policy *hosts;
 	size_t n_hosts;
+	struct tg_host_index {  /* pattern -> index in hosts (hostindex.c) */
+		size_t *slots;      /* index + 1; 0 = empty */
+		size_t cap;
+	} index;
 	unsigned loads;         /* config texts parsed so far */
+	char *store_path;       /* NULL = default */
+	char *report_path;      /* NULL = no report file */
+	char **warnings;        /* "file:line: warning: ..." */
+	size_t n_warnings;
 };
+
+/* Host index: O(1) section lookup by pattern, so that policy lookup costs
+ * the same with 10 or 100,000 host sections. */
+int tg_hostindex_add(struct tg_config *cfg, size_t idx);
+long tg_hostindex_find(const struct tg_config *cfg, const char *pattern, size_t len);
+int tg_hostindex_rebuild(struct tg_config *cfg);
+void tg_hostindex_free(struct tg_config *cfg);
+/* Find or create the section for @pattern ("host" or "*.suffix",
+ * normalised). Returns its index or a negative code. */
+long tg_config_section(struct tg_config *cfg, const char *pattern, unsigned line);
+int tg_config_warn(struct tg_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Pins */
+int tg_pin_parse(const char *text, size_t len, unsigned char out[TG_PIN_LEN]);
+/* Parse a list of pins separated by commas/white space, appending to
+ * @pins and @npins. On a bad pin returns TLSGUARD_E_INVALID and names it in err. */
+int tg_pins_parse_list(const char *text, unsigned char (**pins)[TG_PIN_LEN], size_t *npins, char *err,
+                       size_t errlen);
+int tg_spki_sha256(gnutls_x509_crt_t crt, unsigned char out[TG_PIN_LEN]);
+void tg_pin_b64(const unsigned char pin[TG_PIN_LEN], char out[48]);
 
 void tg_policy_init_defaults(struct tg_policy *p);
 void tg_config_free(struct tg_config *c);
@@ -82,7 +129,7 @@ int tg_config_copy(struct tg_config *dst, const struct tg_config *src);
 /* Parse a config text into @cfg (which holds the values to start from).
  * On error fills @err with "name:line: reason". */
 int tg_config_parse(struct tg_config *cfg, const char *data, size_t len, const char *name,
-                    const char *basedir, char *err, size_t errlen);
+                    const char *basedir, int64_t now, char *err, size_t errlen);
 /* Effective policy for host: defaults overlaid by the most specific section. */
 void tg_policy_for_host(const struct tg_config *cfg, const char *host, struct tg_policy *out);
 /* Load CA certificates of a file or directory into a trust list; returns
@@ -102,6 +149,10 @@ struct tlsguard_ctx {
 	int prep_rc;
 	char prep_err[TG_ERRBUF];
 	gnutls_x509_trust_list_t tl;
+	bool needs_store;                /* some policy uses TOFU */
+	struct tg_store *store;          /* NULL: not needed or failed (store_err) */
+	int store_rc;
+	char store_err[TG_ERRBUF];
 };
 
 /* Freeze @ctx and build derived state once (thread-safe). */
@@ -134,6 +185,7 @@ struct tlsguard_event {
 	const char *check;          /* static */
 	char *message;
 	char *detail;
+	bool in_report;             /* part of the evaluation's report */
 };
 
 struct tg_check_record {
@@ -153,6 +205,7 @@ struct tlsguard_result {
 	size_t nevents, cap;
 	struct tg_check_record checks[TG_MAX_CHECKS];
 	size_t nchecks;
+	char *report;               /* JSON, or NULL */
 };
 
 /* ---- evaluation ---- */
@@ -175,14 +228,30 @@ struct tg_eval {
 	tlsguard_result *res;
 	const char *current_check;   /* set by the runner for tg_event_add */
 	int oom;                     /* an event could not be recorded */
+	bool want_report;            /* a check asked for a report */
+	/* SHA-256 of the SPKI of certs[i] (and of the anchor), computed on
+	 * demand by tg_eval_spki(). */
+	unsigned char spki[TG_MAX_CHAIN + 1][TG_PIN_LEN];
+	bool spki_done[TG_MAX_CHAIN + 1];
+	/* TOFU: what to record once the verdict is known. */
+	int tofu_action;             /* TG_TOFU_NONE / _SEEN / _PENDING */
 };
 
+enum { TG_TOFU_NONE = 0, TG_TOFU_SEEN = 1, TG_TOFU_PENDING = 2 };
+
+/* Pin of certs[idx], or of the anchor when idx == TG_MAX_CHAIN. */
+int tg_eval_spki(struct tg_eval *e, size_t idx, const unsigned char **out);
+/* Build the JSON report of an evaluation into res->report. */
+int tg_report_build(struct tg_eval *e);
+/* Append res->report as one line to @path; 0 or a negative code. */
+int tg_report_append(const char *path, const char *report, char *err, size_t errlen);
+
 /* Add an event about presented certificate @cert_index (-1: none). @detail
- * is a printf format. The message comes from the code table. Never fails
- * visibly: on allocation failure it marks the evaluation, which then
- * rejects with TLSGUARD_E_NOMEM. */
-void tg_event_add(struct tg_eval *e, int code, int severity, int cert_index, const char *detail_fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+ * is a printf format. The message comes from the code table. Returns the
+ * event (valid until the next tg_event_add), or NULL on allocation failure,
+ * which also marks the evaluation so that it rejects with TLSGUARD_E_NOMEM. */
+struct tlsguard_event *tg_event_add(struct tg_eval *e, int code, int severity, int cert_index,
+                                    const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* ---- checks ----
  * A check reads the evaluation and adds events. It returns
@@ -194,6 +263,9 @@ void tg_event_add(struct tg_eval *e, int code, int severity, int cert_index, con
 struct tg_check {
 	const char *name;
 	int (*run)(struct tg_eval *e);
+	/* Optional: called once the verdict is known (e.g. to record what was
+	 * learnt). A negative return rejects the evaluation (fail closed). */
+	int (*after)(struct tg_eval *e, int verdict);
 };
 
 extern const struct tg_check tg_check_chain;
@@ -202,6 +274,8 @@ extern const struct tg_check tg_check_hostname;
 extern const struct tg_check tg_check_eku;
 extern const struct tg_check tg_check_crypto;
 extern const struct tg_check tg_check_ocsp;
+extern const struct tg_check tg_check_pin;
+extern const struct tg_check tg_check_tofu;
 
 /* NULL-terminated, in running order. */
 extern const struct tg_check *const tg_checks[];
@@ -228,6 +302,10 @@ int tg_ip_parse(const char *s, unsigned char out[16]);
 int tg_snprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "2024-01-02 03:04:05 UTC" */
 void tg_format_time(int64_t t, char *buf, size_t len);
+/* RFC 3339: "2024-01-02T03:04:05Z" */
+void tg_format_time_iso(int64_t t, char *buf, size_t len);
+/* "2024-01-02", "2024-01-02T03:04:05Z" or "2024-01-02 03:04:05" (UTC). */
+int tg_parse_time(const char *s, int64_t *out);
 
 int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_result **out);
 

@@ -86,3 +86,44 @@ void tg_format_time(int64_t t, char *buf, size_t len)
 	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 		tg_snprintf(buf, len, "@%lld", (long long)t);
 }
+
+void tg_format_time_iso(int64_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		tg_snprintf(buf, len, "@%lld", (long long)t);
+}
+
+int tg_parse_time(const char *s, int64_t *out)
+{
+	struct tm tm, given;
+	const char *end;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end == NULL)
+		return TLSGUARD_E_INVALID;
+	if (*end == 'T' || *end == ' ') {
+		end = strptime(end + 1, "%H:%M:%S", &tm);
+		if (end == NULL)
+			return TLSGUARD_E_INVALID;
+		if (*end == 'Z')
+			end++;
+	}
+	if (*end != '\0' || tm.tm_year < 70)
+		return TLSGUARD_E_INVALID;
+	given = tm;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return TLSGUARD_E_INVALID;
+	/* strptime takes any day 1..31 (and second 60): timegm would
+	 * silently roll "2025-02-30" over to March. */
+	if (tm.tm_year != given.tm_year || tm.tm_mon != given.tm_mon || tm.tm_mday != given.tm_mday ||
+	    tm.tm_hour != given.tm_hour || tm.tm_min != given.tm_min || tm.tm_sec != given.tm_sec)
+		return TLSGUARD_E_INVALID;
+	*out = (int64_t)t;
+	return 0;
+}

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The sign-in demo: a small PKI, four servers on loopback (127.0.0.2-5), and
+# The sign-in demo: a small PKI, five servers on loopback (127.0.0.2-6), and
 # the sign-in client against each. Usage: run-demo.sh BUILDDIR
-# Prints a summary and exits 0 when the good server was signed in to and the
-# three bad ones were refused.
+# The client trusts the demo CA and a "rogue but trusted" CA (rogue-ca.pem),
+# as a real client trusts every CA of its system store. The fifth server is an
+# interceptor with a certificate for good.example.test from that rogue CA.
+# Prints a summary and exits 0 when: the genuine server was signed in to
+# (with and without pins), the three bad servers were refused, the impostor
+# was signed in to without pins (the danger) and refused with them.
 set -euo pipefail
 build=${1:?usage: run-demo.sh BUILDDIR}
 data=$build/tests/data
@@ -41,25 +45,63 @@ serve 127.0.0.2 good.pem int-ca.pem good.key
 serve 127.0.0.3 selfsigned.pem "" selfsigned.key
 serve 127.0.0.4 expired.pem int-ca.pem expired.key
 serve 127.0.0.5 wronghost.pem int-ca.pem wronghost.key
-for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5; do wait_listen "$a"; done
+serve 127.0.0.6 forged.pem "" forged.key
+for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6; do wait_listen "$a"; done
 
-echo "tlsguard sign-in demo: the client trusts only the demo CA ($data/root-ca.pem)"
-accepted=0 refused=0 unexpected=0
-# try LABEL ADDRESS HOST EXPECT
+# The pin of a certificate: SHA-256 of its SubjectPublicKeyInfo, base64.
+pin() {
+  openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
+    openssl dgst -sha256 -binary | base64
+}
+conf=$logdir/pins.conf
+cat >"$conf" <<EOF
+# good.example.test's own key, and its issuing CA's key as a backup
+[good.example.test]
+pin = sha256/$(pin "$data/good.pem")
+pin = sha256/$(pin "$data/int-ca.pem")
+EOF
+
+cat <<EOF
+tlsguard sign-in demo: the client trusts two CAs, as if both were in its system store:
+  the demo CA        $data/root-ca.pem
+  a rogue CA         $data/rogue-ca.pem
+The rogue CA stands for a compromised or government-controlled CA in the system store:
+it is trusted, so the interceptor on 127.0.0.6 shows a certificate for good.example.test
+that passes ordinary validation.
+EOF
+
+accepted=0 impostor=0 refused=0 unexpected=0
+# try LABEL ADDRESS HOST EXPECT [CLIENT OPTION...]
+# EXPECT: accept, refuse, or impostor (signing in would be wrong, but without
+# pins nothing can tell).
 try() {
-  local rc=0
-  printf '\n=== %s: signing in to %s at %s:%s ===\n' "$1" "$3" "$2" "$port"
-  "$client" --ca "$data/root-ca.pem" --connect-to "$2" "$3" "$port" 2>&1 || rc=$?
-  if [ "$rc" = 0 ]; then accepted=$((accepted + 1)); outcome=accepted; else refused=$((refused + 1)); outcome="refused (exit $rc)"; fi
+  local label=$1 addr=$2 host=$3 expect=$4 rc=0
+  shift 4
+  printf '\n=== %s: signing in to %s at %s:%s ===\n' "$label" "$host" "$addr" "$port"
+  "$client" --ca "$data/root-ca.pem" --ca "$data/rogue-ca.pem" "$@" --connect-to "$addr" "$host" "$port" 2>&1 || rc=$?
+  if [ "$rc" = 0 ] && [ "$expect" = impostor ]; then
+    impostor=$((impostor + 1)); outcome="DANGER: signed in to an impostor; the password went to the interceptor"
+  elif [ "$rc" = 0 ]; then
+    accepted=$((accepted + 1)); outcome=accepted
+  else
+    refused=$((refused + 1)); outcome="refused (exit $rc)"
+  fi
   printf -- '--> %s\n' "$outcome"
-  if { [ "$4" = accept ] && [ "$rc" != 0 ]; } || { [ "$4" = refuse ] && [ "$rc" != 1 ]; }; then
-    unexpected=$((unexpected + 1)); printf -- '--> UNEXPECTED: wanted %s\n' "$4"
+  if { [ "$expect" != refuse ] && [ "$rc" != 0 ]; } || { [ "$expect" = refuse ] && [ "$rc" != 1 ]; }; then
+    unexpected=$((unexpected + 1)); printf -- '--> UNEXPECTED: wanted %s\n' "$expect"
   fi
 }
 try "genuine server"          127.0.0.2 good.example.test    accept
 try "self-signed certificate" 127.0.0.3 good.example.test    refuse
 try "expired certificate"     127.0.0.4 expired.example.test refuse
 try "certificate for another host" 127.0.0.5 good.example.test refuse
+try "interceptor, forged certificate from the rogue CA, no pins" 127.0.0.6 good.example.test impostor
 
-printf '\nsummary: %d signed in, %d refused, %d unexpected\n' "$accepted" "$refused" "$unexpected"
+printf '\nNow the client also loads a config that pins good.example.test (--config):\n'
+sed 's/^/  /' "$conf"
+try "interceptor, forged certificate from the rogue CA, pinned" 127.0.0.6 good.example.test refuse --config "$conf"
+try "genuine server, pinned"  127.0.0.2 good.example.test    accept --config "$conf"
+
+printf '\nsummary: %d signed in, %d signed in to an impostor (no pins), %d refused, %d unexpected\n' \
+  "$accepted" "$impostor" "$refused" "$unexpected"
 [ "$unexpected" = 0 ]

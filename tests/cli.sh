@@ -8,6 +8,8 @@
 #   TG_SRCDIR    source directory (unused for now)
 # The connect tests start gnutls-serv and a plain TCP server on free ports
 # and talk to them on 127.0.0.1 only; every server is stopped on exit.
+# Stores (trust on first use) live in the temporary directory only: the
+# default store path is pointed there too.
 set -u
 
 TG_DATA=${TG_DATA:-tests/data}
@@ -44,6 +46,9 @@ if ! command -v python3 >/dev/null 2>&1; then
 	exit 77
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tlsguard-cli.XXXXXX") || exit 1
+# Never touch the user's store: the default path is $XDG_DATA_HOME/tlsguard/store.db.
+unset TLSGUARD_STORE
+export XDG_DATA_HOME="$TMP/xdg"
 
 # ---------------------------------------------------------------- helpers
 
@@ -77,7 +82,8 @@ run() {
 	RC=$?
 }
 
-# expect NAME RC [out:TEXT | err:TEXT | noout]...: check the last run.
+# expect NAME RC [out:TEXT | line:TEXT | err:TEXT | noout | noerr]...: check
+# the last run (line: a whole line of stdout).
 expect() {
 	local name=$1 want=$2 a
 	shift 2
@@ -93,6 +99,12 @@ expect() {
 				return
 			fi
 			;;
+		line:*)
+			if ! grep -qxF -- "${a#line:}" "$TMP/out"; then
+				not_ok "$name" "stdout lacks the line '${a#line:}'"
+				return
+			fi
+			;;
 		err:*)
 			if ! grep -qF -- "${a#err:}" "$TMP/err"; then
 				not_ok "$name" "stderr lacks '${a#err:}'"
@@ -102,6 +114,12 @@ expect() {
 		noout)
 			if [ -s "$TMP/out" ]; then
 				not_ok "$name" "stdout is not empty"
+				return
+			fi
+			;;
+		noerr)
+			if [ -s "$TMP/err" ]; then
+				not_ok "$name" "stderr is not empty"
 				return
 			fi
 			;;
@@ -131,6 +149,32 @@ assert eval("(" + sys.argv[2] + "\n)"), "assertion failed: " + " ".join(sys.argv
 		return
 	fi
 	ok "$name"
+}
+
+# check NAME COMMAND...: ok if the command succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		ok "$name"
+	else
+		not_ok "$name" "failed: $*"
+	fi
+}
+
+# ossl_pin CERT: base64 SHA-256 of the DER SubjectPublicKeyInfo, by openssl.
+ossl_pin() {
+	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | openssl base64 -A
+}
+
+# pin_of CERT: the same, by openssl when there is one, else by tlsguard pin.
+pin_of() {
+	if command -v openssl >/dev/null 2>&1; then
+		ossl_pin "$1"
+	else
+		"$TG" pin --json "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["certificates"][0]["pins"]["sha256"][7:])'
+	fi
 }
 
 free_port() {
@@ -197,7 +241,8 @@ fi
 
 run --help
 expect "--help prints the usage of every command" 0 "out:verify --host NAME CHAIN..." "out:connect HOST[:PORT]" \
-	"out:--connect-to ADDR" "out:--json"
+	"out:--connect-to ADDR" "out:--json" "out:pin CHAIN..." "out:pin --connect HOST[:PORT]" "out:store list" \
+	"out:store accept HOST[:PORT]" "out:--store PATH"
 run help
 expect "help command prints the usage" 0 "out:Usage: tlsguard"
 run --version
@@ -212,7 +257,8 @@ expect "no command exits 2" 2 "err:Usage:"
 run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}"
 expect "verify good chain: accepted" 0 "out:verdict: accepted" "out:[0] subject:  CN=good.example.test" \
 	"out:issuer:   CN=tlsguard Test Intermediate CA" "out:validity: 2020-01-01T00:00:00Z .. 2045-01-01T00:00:00Z" \
-	"out:spki:     sha256/" "out:chain      pass" "out:ocsp       skip" "out:events: none"
+	"out:spki:     sha256/" "out:chain      pass" "out:ocsp       skip" "out:pin        skip" "out:tofu       skip" \
+	"out:events: none"
 
 if command -v openssl >/dev/null 2>&1; then
 	pin=$(openssl x509 -in "$D/good.pem" -pubkey -noout | openssl pkey -pubin -outform der |
@@ -229,7 +275,9 @@ expect_json "verify good chain --json (options after arguments)" 0 \
 	 and d["chain"][0]["index"] == 0 and d["chain"][0]["subject"].startswith("CN=good.example.test")
 	 and d["chain"][0]["not_before"] == "2020-01-01T00:00:00Z" and d["chain"][0]["not_after"] == "2045-01-01T00:00:00Z"
 	 and len(d["chain"][0]["spki_sha256"]) == 44 and ck == {"chain": "pass", "validity": "pass",
-	 "hostname": "pass", "eku": "pass", "crypto": "pass", "ocsp": "skip"}'
+	 "hostname": "pass", "eku": "pass", "crypto": "pass", "ocsp": "skip", "pin": "skip", "tofu": "skip"}
+	 and [c["name"] for c in d["checks"]] == ["chain", "validity", "hostname", "eku", "crypto", "ocsp", "pin", "tofu"]
+	 and d["warnings"] == [] and d["report"] is None'
 
 run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}"
 expect "verify bad-all: rejected with untrusted-issuer, expired, hostname-mismatch" 1 \
@@ -337,10 +385,251 @@ run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}" --
 expect "verify with a config in report-only mode: accepted despite events" 0 "out:fatal expired " \
 	"out:verdict: accepted"
 
+# ---------------------------------------------------------------- pin
+
+leaf_pin=$(pin_of "$D/good.pem")
+int_pin=$(pin_of "$D/int-ca.pem")
+root_pin=$(pin_of "$D/root-ca.pem")
+rot_pin=$(pin_of "$D/rotated.pem")
+self_pin=$(pin_of "$D/selfsigned.pem")
+
+run pin "$D/good-chain.pem"
+expect "pin good-chain.pem: index, subject, issuer of both certificates" 0 "out:host: good.example.test" \
+	"out:certificates: 2" "out:[0] subject: CN=good.example.test" "out:[1] subject: CN=tlsguard Test Intermediate CA" \
+	"out:issuer:  CN=tlsguard Test Intermediate CA" "out:issuer:  CN=tlsguard Test Root CA"
+n_syntax=0
+for pat in '^      sha256:  sha256/[A-Za-z0-9+/]{43}=$' '^      curl:    sha256//[A-Za-z0-9+/]{43}=$' \
+	'^      hpkp:    pin-sha256="[A-Za-z0-9+/]{43}="$' '^      hex:     [0-9a-f]{64}$'; do
+	[ "$(grep -cE -- "$pat" "$TMP/out")" = 2 ] && n_syntax=$((n_syntax + 1))
+done
+check "pin good-chain.pem: both certificates' pins in all 4 syntaxes" [ "$n_syntax" = 4 ]
+
+if command -v openssl >/dev/null 2>&1; then
+	leaf_hex=$(openssl x509 -in "$D/good.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | od -An -v -tx1 | tr -d ' \n')
+	expect "pin: the pins equal openssl's SHA-256 of the SubjectPublicKeyInfo, in every syntax" 0 \
+		"line:      sha256:  sha256/$leaf_pin" "line:      curl:    sha256//$leaf_pin" \
+		"line:      hpkp:    pin-sha256=\"$leaf_pin\"" "line:      hex:     $leaf_hex" \
+		"line:      sha256:  sha256/$int_pin"
+else
+	skip "pin: the pins equal openssl's" "openssl not found"
+fi
+
+# The section: the intermediate pinned, the leaf listed as a comment, a
+# reminder of the backup pin that keeps the section loadable.
+sed -n '/^\[/,$p' "$TMP/out" >"$TMP/pin.conf"
+expect "pin: a config section pinning the intermediate, the leaf commented, a backup reminder" 0 \
+	"line:[good.example.test]" "line:pin = sha256/$int_pin" "line:# pin = sha256/$leaf_pin" \
+	"out:# intermediate (CN=tlsguard Test Intermediate CA" "out:survives leaf key rotation" \
+	"out:# leaf (CN=good.example.test" "out:pins break when the server's key is rotated" \
+	"line:# Always add a backup pin: a key you control but do not use yet, or another CA you may move to." \
+	"out:BACKUP" noerr
+check "pin: the backup reminder is a comment, not an invalid pin" \
+	test "$(grep -c '^[[:space:]]*pin[[:space:]]*=' "$TMP/pin.conf")" = 1
+
+run pin --json "$D/good-chain.pem"
+expect_json "pin --json: host, certificates with four pins each, the same config section" 0 \
+	'd["host"] == "good.example.test" and len(d["certificates"]) == 2
+	 and [c["index"] for c in d["certificates"]] == [0, 1]
+	 and d["certificates"][0]["subject"].startswith("CN=good.example.test")
+	 and d["certificates"][1]["issuer"].startswith("CN=tlsguard Test Root CA")
+	 and d["certificates"][0]["pins"] == {"sha256": "sha256/'"$leaf_pin"'", "curl": "sha256//'"$leaf_pin"'",
+	   "hpkp": "pin-sha256=\"'"$leaf_pin"'\"", "hex": d["certificates"][0]["pins"]["hex"]}
+	 and len(d["certificates"][0]["pins"]["hex"]) == 64
+	 and d["certificates"][1]["pins"]["sha256"] == "sha256/'"$int_pin"'"
+	 and d["config"] == open("'"$TMP/pin.conf"'", encoding="utf-8").read()'
+
+run verify --config "$TMP/pin.conf" --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}"
+expect "the pasted section loads: good chain accepted, no-backup warning on stderr" 0 "out:pin        pass" \
+	"out:verdict: accepted" "err:tlsguard: warning: $TMP/pin.conf:" "err:no backup"
+run verify --config "$TMP/pin.conf" --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}" --json
+expect_json "verify --json lists the config warnings" 0 \
+	'd["verdict"] == "accept" and len(d["warnings"]) == 1 and "no backup" in d["warnings"][0]
+	 and d["warnings"][0].startswith("'"$TMP/pin.conf"':")'
+
+# A second, independent pin: the root's key stands in for a backup.
+printf 'pin = sha256/%s\n' "$root_pin" >>"$TMP/pin.conf"
+run verify --config "$TMP/pin.conf" --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}"
+expect "section with a backup pin: no warning, good chain accepted" 0 "out:pin        pass" "out:verdict: accepted" noerr
+run verify --host good.example.test "$D/forged-chain.pem" --no-system-ca --ca "$D/root-ca.pem" --ca "$D/rogue-ca.pem" \
+	"${AT[@]}"
+expect "without pins a forged chain from a trusted rogue CA passes (what pins are for)" 0 "out:verdict: accepted"
+run verify --config "$TMP/pin.conf" --host good.example.test "$D/forged-chain.pem" --no-system-ca \
+	--ca "$D/root-ca.pem" --ca "$D/rogue-ca.pem" "${AT[@]}"
+expect "pinned: forged chain from a trusted rogue CA rejected with pin-mismatch" 1 \
+	"out:fatal pin-mismatch ERR_SSL_PINNED_KEY_NOT_IN_CERT_CHAIN (check pin)" "out:pin        FAIL" \
+	"out:chain      pass" "out:verdict: REJECTED"
+run verify --config "$TMP/pin.conf" --host good.example.test "$D/forged-chain.pem" --no-system-ca \
+	--ca "$D/root-ca.pem" --ca "$D/rogue-ca.pem" "${AT[@]}" --json
+expect_json "pinned forged chain --json: pin-mismatch, the report embedded as an object" 1 \
+	'd["verdict"] == "reject" and ev["pin-mismatch"]["severity"] == "fatal" and ev["pin-mismatch"]["check"] == "pin"
+	 and ck["pin"] == "fail" and ck["chain"] == "pass" and isinstance(d["report"], dict)
+	 and d["report"]["host"] == "good.example.test" and "pin-sha256=\"'"$int_pin"'\"" in d["report"]["known-pins"]
+	 and d["warnings"] == []'
+run verify --config "$TMP/pin.conf" --host good.example.test "$D/rotated-chain.pem" "${TRUST[@]}" "${AT[@]}"
+expect "the intermediate pin survives a leaf key rotation" 0 "out:pin        pass" "out:verdict: accepted"
+
+{
+	printf 'report-file = reports.jsonl\n'
+	cat "$TMP/pin.conf"
+} >"$TMP/report.conf"
+run verify --config "$TMP/report.conf" --host good.example.test "$D/forged-chain.pem" --no-system-ca \
+	--ca "$D/root-ca.pem" --ca "$D/rogue-ca.pem" "${AT[@]}"
+expect "report-file: the text says where the report went" 1 "out:report: written to $TMP/reports.jsonl" \
+	"out:verdict: REJECTED"
+check "report-file: one JSON report line for the host" python3 -c '
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert len(lines) == 1 and json.loads(lines[0])["host"] == "good.example.test"' "$TMP/reports.jsonl"
+run verify --config "$TMP/report.conf" --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}"
+expect "report-file: no report for an accepted pinned chain" 0 "out:verdict: accepted"
+check "report-file: nothing appended for it" test "$(wc -l <"$TMP/reports.jsonl")" = 1
+if grep -q '^report:' "$TMP/out"; then not_ok "report-file: no report line when no report was made"; else
+	ok "report-file: no report line when no report was made"; fi
+
+run pin "$D/good.der" "$D/int-ca.der" "$D/root-ca.pem"
+expect "pin with DER files and the root: the leaf's issuer is pinned, the root listed" 0 "out:certificates: 3" \
+	"out:role:    root" "line:pin = sha256/$int_pin" "line:# pin = sha256/$root_pin"
+run pin "$D/root-ca.pem"
+expect "pin of a certificate without a DNS name: a placeholder host" 0 "out:host: unknown" "line:[<HOST>]" \
+	"out:Replace <HOST>" "line:pin = sha256/$root_pin"
+run pin --json "$D/root-ca.pem"
+expect_json "pin --json without a host: host is null" 0 'd["host"] is None and "[<HOST>]" in d["config"]'
+run pin "$D/selfsigned.pem"
+expect "pin of a self-signed leaf: the leaf is pinned" 0 "out:leaf (self-signed)" "line:pin = sha256/$self_pin"
+
+if [ -f "$TMP/odd.pem" ]; then
+	run pin "$TMP/odd.pem"
+	sed -n '/^\[/,$p' "$TMP/out" >"$TMP/odd.conf"
+	expect "pin: control characters of a DN are escaped in the section" 0 "line:[odd.example.test]" 'out:\x09'
+	check "pin: every line of the section is a header, a comment or a pin" \
+		test "$(grep -cvE '^(\[odd\.example\.test\]|#.*|pin = sha256/[A-Za-z0-9+/]{43}=)$' "$TMP/odd.conf")" = 0
+	run verify --config "$TMP/odd.conf" --host odd.example.test "$TMP/odd.pem" --no-system-ca --ca "$TMP/odd.pem"
+	expect "pin: that section loads and pins the certificate" 0 "out:pin        pass"
+else
+	skip "pin: control characters of a DN are escaped" "no test certificate"
+fi
+
+run pin
+expect "pin without a chain: exit 2" 2 "err:pin: no CHAIN file given" noout
+run pin "$TMP/missing.pem"
+expect "pin of a missing file: exit 2" 2 "err:$TMP/missing.pem: cannot read chain file" noout
+run pin "$TMP/junk.der"
+expect "pin of a file that is not a certificate: exit 2" 2 "err:$TMP/junk.der: certificate 1" noout
+run pin "$D/good-chain.pem" --ca "$D/root-ca.pem"
+expect "pin CHAIN with --ca: exit 2" 2 "err:need --connect" noout
+run pin --connect good.example.test "$D/good-chain.pem"
+expect "pin with --connect and a CHAIN: exit 2" 2 "err:not both" noout
+run pin "$D/good-chain.pem" --config "$TMP/pin.conf"
+expect "pin --config: exit 2" 2 "err:'--config' is not valid here" noout
+
+# ---------------------------------------------------------------- trust on first use, store
+
+S=$TMP/tofu/store.db # in a directory that does not exist yet
+printf '[good.example.test]\ntofu = yes\n' >"$TMP/tofu.conf"
+tofu() { # tofu CHAIN [ARGS...]: verify good.example.test with the TOFU config and store $S
+	local chain=$1
+	shift
+	run verify --config "$TMP/tofu.conf" --store "$S" --host good.example.test "$D/$chain" "${TRUST[@]}" "${AT[@]}" "$@"
+}
+
+tofu good-chain.pem
+expect "tofu: first use accepted, the store is created" 0 "out:tofu       pass" "out:verdict: accepted"
+check "tofu: --store PATH is the store file" test -f "$S"
+tofu good-chain.pem
+expect "tofu: the same key again: accepted" 0 "out:tofu       pass" "out:verdict: accepted"
+run store --store "$S" list
+expect "store list: host:port, key, first and last seen, count" 0 \
+	"out:good.example.test:443  key sha256/$leaf_pin  first seen 2026-06-01T00:00:00Z  last seen 2026-06-01T00:00:00Z  seen 2 times"
+run store --store "$S" list --json
+expect_json "store list --json" 0 \
+	'd["store"] == "'"$S"'" and len(d["records"]) == 1 and d["records"][0] == {"host": "good.example.test",
+	 "port": 443, "key": "sha256/'"$leaf_pin"'", "first_seen": "2026-06-01T00:00:00Z",
+	 "last_seen": "2026-06-01T00:00:00Z", "seen_count": 2, "pending": None}'
+
+tofu rotated-chain.pem
+expect "tofu: a changed key is rejected with key-changed" 1 \
+	"out:fatal key-changed ERR_TLSGUARD_KEY_CHANGED (check tofu, certificate 0)" "out:tofu       FAIL" \
+	"out:tlsguard store accept good.example.test:443" "out:verdict: REJECTED"
+tofu rotated-chain.pem --json
+expect_json "tofu: key-changed --json, with the report" 1 \
+	'd["verdict"] == "reject" and ev["key-changed"]["severity"] == "fatal" and ck["tofu"] == "fail"
+	 and isinstance(d["report"], dict) and d["report"]["host"] == "good.example.test"'
+run store --store "$S" list
+expect "store list: the pending key" 0 "out:good.example.test:443  key sha256/$leaf_pin" \
+	"out:CHANGED: pending key sha256/$rot_pin seen 2026-06-01T00:00:00Z"
+run store --store "$S" show good.example.test
+expect "store show: old and new key side by side, and how to accept" 0 "out:store: $S" "line:good.example.test:443" \
+	"out:CHANGED" "out:sha256/$leaf_pin   sha256/$rot_pin" "line:    tlsguard store --store $S accept good.example.test:443"
+run store --store "$S" show good.example.test:443 --json
+expect_json "store show --json: the pending key" 0 \
+	'd["host"] == "good.example.test" and d["port"] == 443 and len(d["records"]) == 1
+	 and d["records"][0]["key"] == "sha256/'"$leaf_pin"'"
+	 and d["records"][0]["pending"]["key"] == "sha256/'"$rot_pin"'" and d["records"][0]["pending"]["seen"]'
+run store --store "$S" accept good.example.test
+expect "store accept: shows the change and accepts it" 0 "out:good.example.test:443: accepting the changed key" \
+	"out:sha256/$leaf_pin   sha256/$rot_pin" "line:accepted: good.example.test:443 now has the key sha256/$rot_pin"
+tofu rotated-chain.pem
+expect "tofu: after accept the rotated chain is accepted" 0 "out:tofu       pass" "out:verdict: accepted"
+run store --store "$S" accept good.example.test
+expect "store accept with nothing pending: exit 1" 1 \
+	"err:nothing to accept for good.example.test:443: no changed key recorded" noout
+run store --store "$S" accept good.example.test:8443
+expect "store accept of an unknown port: exit 1" 1 "err:nothing to accept for good.example.test:8443" noout
+run store --store "$S" check
+expect "store check: ok" 0 "out:$S: ok"
+TLSGUARD_STORE=$S run store list
+expect "TLSGUARD_STORE names the store" 0 "out:good.example.test:443  key sha256/$rot_pin"
+
+run store --store /nonexistent/x.db list
+expect "store list of a missing store: exit 2 naming the path" 2 "err:/nonexistent/x.db" noout
+run store --store "$TMP/nodir/x.db" show good.example.test
+expect "store show of a missing store: exit 2, nothing created" 2 "err:$TMP/nodir/x.db" noout
+check "store show of a missing store: no directory created" test ! -e "$TMP/nodir"
+cp "$D/good.der" "$TMP/garbage.db"
+run store --store "$TMP/garbage.db" list
+expect "store list of a garbage store: exit 2 naming the file" 2 "err:$TMP/garbage.db" noout
+check "store list of a garbage store: the file is unchanged" cmp -s "$TMP/garbage.db" "$D/good.der"
+run verify --config "$TMP/tofu.conf" --store "$TMP/garbage.db" --host good.example.test "$D/good-chain.pem" \
+	"${TRUST[@]}" "${AT[@]}"
+expect "verify with tofu and a garbage store: rejected (fail closed)" 1 "out:tofu       ERROR" "out:verdict: REJECTED"
+check "verify with a garbage store: the file is unchanged" cmp -s "$TMP/garbage.db" "$D/good.der"
+
+run store --store "$S" forget good.example.test
+expect "store forget: says how many records went" 0 "line:forgot 1 record of good.example.test"
+run store --store "$S" list
+expect "store list after forget: empty" 0 noout
+run store --store "$S" forget good.example.test
+expect "store forget of an unknown host: exit 1" 1 "err:no record for good.example.test" noout
+run store --store "$S" show good.example.test
+expect "store show of an unknown host: exit 1" 1 "err:no record for good.example.test"
+
+run verify --config "$TMP/tofu.conf" --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}"
+expect "tofu without --store: the default store is used" 0 "out:tofu       pass"
+check "the default store is \$XDG_DATA_HOME/tlsguard/store.db" test -f "$XDG_DATA_HOME/tlsguard/store.db"
+run store list
+expect "store list without --store: the default store" 0 "out:good.example.test:443  key sha256/$leaf_pin"
+
+run store
+expect "store without a subcommand: exit 2" 2 "err:no subcommand" noout
+run store --store "$S" frobnicate
+expect "store with an unknown subcommand: exit 2" 2 "err:unknown subcommand 'frobnicate'" noout
+run store --store "$S" show
+expect "store show without HOST: exit 2" 2 "err:store show: no HOST given" noout
+run store --store "$S" show 'bad host!'
+expect "store show of an invalid host: exit 2" 2 "err:'bad host!'" noout
+run store --store "$S" list extra
+expect "store list with an argument: exit 2" 2 "err:unexpected argument 'extra'" noout
+run store --store "$S" accept good.example.test --json
+expect "store accept --json: exit 2" 2 "err:--json is only for list and show" noout
+run store --ca "$D/root-ca.pem" list
+expect "store with a verify option: exit 2" 2 "err:'--ca' is not valid here" noout
+
 # ---------------------------------------------------------------- connect
 
 if ! command -v gnutls-serv >/dev/null 2>&1; then
-	for t in "good server" "wrong host" "--json" "expired server"; do
+	for t in "good server" "wrong host" "--json" "expired server" "pin --connect" "pin --connect untrusted" \
+		"tofu"; do
 		skip "connect $t" "gnutls-serv not found"
 	done
 elif ! start_tls_server "$D/good-chain.pem" "$D/good.key"; then
@@ -372,6 +661,43 @@ else
 	run connect "good.example.test:$good_port" --connect-to 127.0.0.1 --no-system-ca --ca "$D/other-root-ca.pem" --json
 	expect_json "connect with the wrong trust anchor: refused, untrusted-issuer" 1 \
 		'd["verdict"] == "reject" and "untrusted-issuer" in ev and d["tls"]["error"]'
+
+	run pin --connect "good.example.test:$good_port" --connect-to 127.0.0.1 "${TRUST[@]}"
+	expect "pin --connect: the server's pins, the verdict, the section" 0 "out:host: good.example.test" \
+		"out:address: 127.0.0.1 port $good_port" "out:certificates: 2" "out:[0] subject: CN=good.example.test" \
+		"line:      sha256:  sha256/$leaf_pin" "line:      curl:    sha256//$int_pin" \
+		"out:verdict: accepted (for information only" "line:[good.example.test]" "line:pin = sha256/$int_pin" noerr
+	run pin --json --connect "good.example.test:$good_port" --connect-to 127.0.0.1 "${TRUST[@]}"
+	expect_json "pin --connect --json" 0 \
+		'd["host"] == "good.example.test" and d["port"] == '"$good_port"' and d["verdict"] == "accept"
+		 and [c["pins"]["sha256"] for c in d["certificates"]] == ["sha256/'"$leaf_pin"'", "sha256/'"$int_pin"'"]
+		 and "pin = sha256/'"$int_pin"'\n" in d["config"]'
+
+	printf '[good.example.test]\ntofu = yes\n' >"$TMP/tofu-connect.conf"
+	run connect "good.example.test:$good_port" --connect-to 127.0.0.1 "${TRUST[@]}" --config "$TMP/tofu-connect.conf" \
+		--store "$TMP/connect.db"
+	expect "connect with tofu and --store: accepted, tofu check ran" 0 "out:tofu       pass" "out:verdict: accepted"
+	run store --store "$TMP/connect.db" list
+	expect "connect with tofu: the key is recorded for host:port" 0 \
+		"out:good.example.test:$good_port  key sha256/$leaf_pin"
+fi
+
+if command -v gnutls-serv >/dev/null 2>&1; then
+	if start_tls_server "$D/selfsigned.pem" "$D/selfsigned.key"; then
+		run pin --connect "good.example.test:$SERVER_PORT" --connect-to 127.0.0.1 "${TRUST[@]}"
+		expect "pin --connect to an untrusted self-signed server: its pin anyway" 0 \
+			"line:      sha256:  sha256/$self_pin" "out:verdict: REJECTED (for information only" \
+			"out:because: untrusted-issuer" "line:pin = sha256/$self_pin" \
+			"err:tlsguard: warning: good.example.test: tlsguard does not accept this chain (untrusted-issuer)"
+		run pin --connect "good.example.test:$SERVER_PORT" --connect-to 127.0.0.1 "${TRUST[@]}" --json
+		expect_json "pin --connect --json to an untrusted server" 0 \
+			'd["verdict"] == "reject" and "untrusted-issuer" in ev
+			 and d["certificates"][0]["pins"]["sha256"] == "sha256/'"$self_pin"'"'
+		run connect "good.example.test:$SERVER_PORT" --connect-to 127.0.0.1 "${TRUST[@]}"
+		expect "connect refuses the self-signed server pin --connect learnt from" 1 "out:fatal untrusted-issuer "
+	else
+		not_ok "connect: start gnutls-serv with selfsigned.pem"
+	fi
 fi
 
 if command -v gnutls-serv >/dev/null 2>&1; then
@@ -388,10 +714,19 @@ run connect "good.example.test:$closed" --connect-to 127.0.0.1 "${TRUST[@]}"
 expect "connect to a closed port: exit 3" 3 "err:cannot connect" noout
 run connect "good.example.test:$closed" --connect-to 127.0.0.1 "${TRUST[@]}" --json
 expect "connect to a closed port --json: exit 3, stdout empty" 3 "err:cannot connect" noout
+run connect "good.example.test:$closed" --connect 127.0.0.1 "${TRUST[@]}"
+expect "connect: --connect still abbreviates --connect-to (pin's --connect is not an option of connect)" 3 \
+	"err:127.0.0.1 port $closed: cannot connect" noout
+run pin --connect "good.example.test:$closed" --connect-to 127.0.0.1
+expect "pin --connect to a closed port: exit 3" 3 "err:cannot connect" noout
+run pin --connect "good.example.test:0"
+expect "pin --connect with port 0: exit 2" 2 "err:expected HOST, HOST:PORT or [IPV6]:PORT" noout
 
 if start_plain_server; then
 	run connect "good.example.test:$PLAIN_PORT" --connect-to 127.0.0.1 "${TRUST[@]}"
 	expect "connect to a server not speaking TLS: exit 3" 3 "err:TLS handshake failed" noout
+	run pin --connect "good.example.test:$PLAIN_PORT" --connect-to 127.0.0.1
+	expect "pin --connect to a server not speaking TLS: exit 3" 3 "err:TLS handshake failed" noout
 else
 	not_ok "connect: start the plain TCP server"
 fi

@@ -189,9 +189,9 @@ GOOD_SAN=('dns_name = "good.example.test"' 'dns_name = "www.good.example.test"'
 # Keys (generated in parallel: this is where nearly all the time goes)
 # --------------------------------------------------------------------------
 
-RSA_KEYS=(root-ca int-ca other-root-ca int-clientonly
+RSA_KEYS=(root-ca int-ca other-root-ca int-clientonly rogue-ca
     good wildcard expired notyet wronghost sha1 md5 clientauth cn-only
-    revoked untrusted selfsigned bad-all notca-leaf eku-int-leaf)
+    revoked untrusted selfsigned bad-all notca-leaf eku-int-leaf forged rotated)
 EC_KEYS=(ec-root-ca ec-int-ca ec-good)
 
 # bgkey NAME TYPE  - genkey in the background; failures are reported below.
@@ -225,6 +225,12 @@ mkcert int-ca root-ca 'cn = "tlsguard Test Intermediate CA"' "$ORG" "${V_INT[@]}
     "${CA[@]}" 'path_len = 0'
 
 mkcert other-root-ca self 'cn = "Untrusted Other Root CA"' 'organization = "Somebody Else"' \
+    "${V_ROOT[@]}" "${CA[@]}"
+
+# A second CA that tests put in the client's trust store next to root-ca: a
+# "government-controlled or compromised" CA that issues a forged leaf for
+# good.example.test. Chain validation accepts the forgery; pinning must not.
+mkcert rogue-ca self 'cn = "Rogue But Trusted Root CA"' 'organization = "Interceptors Inc"' \
     "${V_ROOT[@]}" "${CA[@]}"
 
 # Intermediate restricted to client auth: server leaves below it must fail.
@@ -274,6 +280,13 @@ mkcert revoked int-ca 'cn = "revoked.example.test"' "$ORG" 'dns_name = "revoked.
 mkcert untrusted other-root-ca 'cn = "good.example.test"' 'organization = "Somebody Else"' \
     'dns_name = "good.example.test"' "${V_LEAF[@]}" "${SERVER[@]}"
 
+# The man-in-the-middle's certificate for the genuine name, from rogue-ca.
+mkcert forged rogue-ca 'cn = "good.example.test"' 'organization = "Interceptors Inc"' \
+    "${GOOD_SAN[@]}" "${V_LEAF[@]}" "${SERVER[@]}"
+
+# A legitimate key rotation: good.example.test with a new key, same issuer.
+mkcert rotated int-ca 'cn = "good.example.test"' "$ORG" "${GOOD_SAN[@]}" "${V_LEAF[@]}" "${SERVER[@]}"
+
 # Self-signed end-entity (CA:FALSE) certificates.
 mkcert selfsigned self 'cn = "good.example.test"' "$ORG" 'dns_name = "good.example.test"' \
     "${V_LEAF[@]}" "${SERVER[@]}"
@@ -305,6 +318,8 @@ mkcert ec-good ec-int-ca 'cn = "good.example.test"' "$ORG" "${GOOD_SAN[@]}" \
 
 chain good-chain.pem good int-ca
 chain good-fullchain.pem good int-ca root-ca
+chain forged-chain.pem forged
+chain rotated-chain.pem rotated int-ca
 for leaf in wildcard expired notyet wronghost weak-rsa sha1 md5 clientauth cn-only revoked; do
     chain "$leaf-chain.pem" "$leaf" int-ca
 done

@@ -1,9 +1,13 @@
 /*
  * tlsguard(1): check a certificate chain from files ("verify") or from a live
- * TLS server ("connect") with libtlsguard, and print what it found.
+ * TLS server ("connect") with libtlsguard, and print what it found; print the
+ * key pins of a chain and a config section that pins the host ("pin"); show
+ * and maintain the trust-on-first-use store ("store").
  *
- * Exit status: 0 accepted, 1 rejected (also when the evaluation could not
- * complete: fail closed), 2 usage or input error, 3 network or TLS error.
+ * Exit status of verify and connect: 0 accepted, 1 rejected (also when the
+ * evaluation could not complete: fail closed), 2 usage or input error,
+ * 3 network or TLS error. pin: 0 pins printed, 2, 3 as above. store: 0 done,
+ * 1 nothing to do or not found, 2 usage or store error.
  * The man page (doc/tlsguard.1) documents the text and JSON output.
  *
  * Only the public API of libtlsguard is used. GnuTLS serves the "connect"
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +81,13 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  verify --host NAME CHAIN...   check a certificate chain read from files\n"
 	      "  connect HOST[:PORT]           connect to a TLS server and check its chain\n"
+	      "  pin CHAIN...                  print the key pins of a chain and a config section\n"
+	      "  pin --connect HOST[:PORT]     the same for the chain a server presents\n"
+	      "  store list                    list the trust-on-first-use records\n"
+	      "  store show HOST[:PORT]        show the records of a host, and a changed key\n"
+	      "  store accept HOST[:PORT]      accept the changed key of a host (port 443 if none)\n"
+	      "  store forget HOST[:PORT]      forget a host (every port if none)\n"
+	      "  store check                   check the store's integrity\n"
 	      "  help                          show this help\n"
 	      "\n"
 	      "  CHAIN is one PEM file holding the whole chain, or several PEM or DER\n"
@@ -86,24 +98,39 @@ static void usage(FILE *f)
 	      "  --port N            the server's port (default: unknown)\n"
 	      "  --ocsp FILE         a stapled OCSP response (DER) to check as well\n"
 	      "\n"
-	      "Options of connect:\n"
+	      "Options of connect (and of pin --connect):\n"
 	      "  --connect-to ADDR   connect to the IP address ADDR, ADDR:PORT or [ADDR]:PORT\n"
 	      "                      instead of resolving HOST (the name checked stays HOST)\n"
 	      "\n"
-	      "Options of both:\n"
+	      "Options of verify and connect:\n"
+	      "  --config FILE       load the policy from FILE (see tlsguard.conf(5))\n"
+	      "  --store PATH        the trust-on-first-use store for hosts with 'tofu = yes'\n"
+	      "\n"
+	      "Options of verify, connect and pin --connect:\n"
 	      "  --ca FILE           trust the CA certificates in FILE or directory (repeatable)\n"
 	      "  --no-system-ca      do not trust the system's CA store\n"
-	      "  --config FILE       load the policy from FILE (see tlsguard.conf(5))\n"
 	      "  --at TIME           evaluate at TIME (UTC): YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ\n"
 	      "                      or @UNIXSECONDS (default: now)\n"
-	      "  --json              print one JSON object instead of text\n"
+	      "\n"
+	      "Options of pin:\n"
+	      "  --connect HOST[:PORT]  take the chain from a TLS handshake with HOST; the\n"
+	      "                      chain is checked for information only, never refused\n"
+	      "\n"
+	      "Options of store:\n"
+	      "  --store PATH        the store file (default: $TLSGUARD_STORE, else\n"
+	      "                      $XDG_DATA_HOME/tlsguard/store.db, else\n"
+	      "                      ~/.local/share/tlsguard/store.db)\n"
+	      "\n"
+	      "Options of every command:\n"
+	      "  --json              print one JSON object instead of text (store: list, show)\n"
 	      "  -h, --help          show this help\n"
 	      "\n"
 	      "Other:\n"
 	      "  tlsguard --version  show the versions of tlsguard and GnuTLS\n"
 	      "\n"
-	      "Exit status: 0 accepted, 1 rejected, 2 usage or input error,\n"
-	      "3 network or TLS error. See tlsguard(1).\n",
+	      "Exit status of verify and connect: 0 accepted, 1 rejected, 2 usage or input\n"
+	      "error, 3 network or TLS error. pin: 0, 2 or 3 likewise. store: 0 done,\n"
+	      "1 nothing to do or not found, 2 usage or store error. See tlsguard(1).\n",
 	      f);
 }
 
@@ -408,7 +435,7 @@ fail:
 /* ------------------------------------------------------------------ */
 /* Options                                                            */
 
-enum command { CMD_VERIFY, CMD_CONNECT };
+enum command { CMD_VERIFY, CMD_CONNECT, CMD_PIN, CMD_STORE };
 
 struct options {
 	enum command cmd;
@@ -421,7 +448,9 @@ struct options {
 	const char *config;
 	int64_t at;             /* --at; 0 = the clock */
 	const char *ocsp;       /* verify --ocsp */
-	const char *connect_to; /* connect --connect-to */
+	const char *connect_to; /* connect, pin --connect-to */
+	const char *connect;    /* pin --connect */
+	const char *store;      /* --store; NULL = the library's default */
 	int json;
 	int help;
 	const char **args;      /* positional arguments */
@@ -438,6 +467,8 @@ enum {
 	OPT_OCSP,
 	OPT_JSON,
 	OPT_CONNECT_TO,
+	OPT_CONNECT,
+	OPT_STORE,
 	OPT_HELP = 'h'
 };
 
@@ -451,6 +482,8 @@ static const struct option long_options[] = {
 	{"ocsp", required_argument, NULL, OPT_OCSP},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+	{"connect", required_argument, NULL, OPT_CONNECT},
+	{"store", required_argument, NULL, OPT_STORE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -472,7 +505,17 @@ static int option_allowed(enum command cmd, int c)
 	case OPT_OCSP:
 		return cmd == CMD_VERIFY;
 	case OPT_CONNECT_TO:
-		return cmd == CMD_CONNECT;
+		return cmd == CMD_CONNECT || cmd == CMD_PIN;
+	case OPT_CONNECT:
+		return cmd == CMD_PIN;
+	case OPT_CA:
+	case OPT_NO_SYSTEM_CA:
+	case OPT_AT:
+		return cmd != CMD_STORE;
+	case OPT_CONFIG:
+		return cmd == CMD_VERIFY || cmd == CMD_CONNECT;
+	case OPT_STORE:
+		return cmd != CMD_PIN;
 	default:
 		return 1;
 	}
@@ -521,6 +564,14 @@ static int set_option(struct options *o, int c, const char *arg)
 	case OPT_CONNECT_TO:
 		o->connect_to = arg;
 		break;
+	case OPT_CONNECT:
+		o->connect = arg;
+		break;
+	case OPT_STORE:
+		if (arg[0] == '\0')
+			return usage_error("--store: empty path");
+		o->store = arg;
+		break;
 	case OPT_HELP:
 		o->help = 1;
 		break;
@@ -531,22 +582,38 @@ static int set_option(struct options *o, int c, const char *arg)
 }
 
 /* Explain why getopt_long() refused @arg; returns EXIT_USAGE. */
-static int bad_option(const char *cmd, const char *arg, int opt)
+static int bad_option(const char *cmd, const struct option *opts, const char *arg, int opt)
 {
 	size_t i, len, matches = 0;
 	int exact = 0;
+	const struct option *other = NULL;
 
 	if (strncmp(arg, "--", 2) != 0)
 		return usage_error("%s: unknown option '-%c'", cmd, opt > 0 && opt < 128 ? opt : '?');
 	len = strcspn(arg + 2, "=");
-	for (i = 0; long_options[i].name != NULL; i++) {
-		if (strncmp(long_options[i].name, arg + 2, len) == 0) {
+	for (i = 0; opts[i].name != NULL; i++) {
+		if (strncmp(opts[i].name, arg + 2, len) == 0) {
 			matches++;
-			exact |= strlen(long_options[i].name) == len;
+			exact |= strlen(opts[i].name) == len;
 		}
 	}
-	if (matches == 0)
+	if (matches == 0) {
+		/* An option of another command (exactly, or a unique prefix)? */
+		size_t nother = 0;
+		for (i = 0; long_options[i].name != NULL; i++) {
+			if (strncmp(long_options[i].name, arg + 2, len) != 0)
+				continue;
+			other = &long_options[i];
+			if (strlen(long_options[i].name) == len) {
+				nother = 1;
+				break;
+			}
+			nother++;
+		}
+		if (nother == 1)
+			return usage_error("%s: option '--%s' is not valid here", cmd, other->name);
 		return usage_error("%s: unknown option '%s'", cmd, arg);
+	}
 	if (matches > 1 && !exact)
 		return usage_error("%s: ambiguous option '%s'", cmd, arg);
 	return usage_error("%s: option '%.*s' takes no argument", cmd, (int)len + 2, arg);
@@ -556,7 +623,16 @@ static int bad_option(const char *cmd, const char *arg, int opt)
  * and arguments may come in any order; "--" ends the options. */
 static int parse_options(struct options *o, int argc, char **argv)
 {
+	/* The command's own options only, so that abbreviations are judged
+	 * among them ("connect --connect" is still --connect-to). */
+	struct option opts[sizeof(long_options) / sizeof(long_options[0])];
+	size_t i, n = 0;
 	int c, rc;
+
+	for (i = 0; long_options[i].name != NULL; i++)
+		if (option_allowed(o->cmd, long_options[i].val))
+			opts[n++] = long_options[i];
+	memset(&opts[n], 0, sizeof(opts[n]));
 
 	o->cas = calloc((size_t)argc, sizeof(*o->cas));
 	o->args = calloc((size_t)argc, sizeof(*o->args));
@@ -568,13 +644,13 @@ static int parse_options(struct options *o, int argc, char **argv)
 	optind = 1;
 	/* '-': arguments come back in order as option 1; ':': report a
 	 * missing option argument as ':'. */
-	while ((c = getopt_long(argc, argv, "-:h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-:h", opts, NULL)) != -1) {
 		if (c == 1) {
 			o->args[o->nargs++] = optarg;
 			continue;
 		}
 		if (c == '?')
-			return bad_option(o->cmd_name, argv[optind - 1], optopt);
+			return bad_option(o->cmd_name, opts, argv[optind - 1], optopt);
 		if (c == ':')
 			return usage_error("%s: option '%s' needs an argument", o->cmd_name, argv[optind - 1]);
 		rc = set_option(o, c, optarg);
@@ -586,25 +662,125 @@ static int parse_options(struct options *o, int argc, char **argv)
 	return 0;
 }
 
+static int store_needs_host(const char *sub)
+{
+	return !strcmp(sub, "show") || !strcmp(sub, "accept") || !strcmp(sub, "forget");
+}
+
 /* The checks that need the whole command line. */
 static int check_arguments(const struct options *o)
 {
-	if (o->cmd == CMD_VERIFY) {
+	switch (o->cmd) {
+	case CMD_VERIFY:
 		if (o->host == NULL)
 			return usage_error("verify: --host NAME is required");
 		if (o->nargs == 0)
 			return usage_error("verify: no CHAIN file given");
-	} else {
+		break;
+	case CMD_CONNECT:
 		if (o->nargs == 0)
 			return usage_error("connect: no HOST given");
 		if (o->nargs > 1)
 			return usage_error("connect: one HOST only, got '%s' too", o->args[1]);
+		break;
+	case CMD_PIN:
+		if (o->connect != NULL) {
+			if (o->nargs > 0)
+				return usage_error("pin: give --connect HOST or CHAIN files, not both (got '%s')",
+				                   o->args[0]);
+			break;
+		}
+		if (o->nargs == 0)
+			return usage_error("pin: no CHAIN file given (or --connect HOST[:PORT])");
+		if (o->connect_to != NULL || o->ncas > 0 || o->no_system_ca || o->at != 0)
+			return usage_error("pin: --connect-to, --ca, --no-system-ca and --at need --connect");
+		break;
+	case CMD_STORE:
+		if (o->nargs == 0)
+			return usage_error("store: no subcommand given (list, show, accept, forget or check)");
+		if (strcmp(o->args[0], "list") != 0 && strcmp(o->args[0], "check") != 0 &&
+		    !store_needs_host(o->args[0]))
+			return usage_error("store: unknown subcommand '%s' (list, show, accept, forget or check)",
+			                   o->args[0]);
+		if (store_needs_host(o->args[0]) && o->nargs < 2)
+			return usage_error("store %s: no HOST given", o->args[0]);
+		if (o->nargs > (store_needs_host(o->args[0]) ? 2u : 1u))
+			return usage_error("store %s: unexpected argument '%s'", o->args[0],
+			                   o->args[store_needs_host(o->args[0]) ? 2 : 1]);
+		if (o->json && strcmp(o->args[0], "list") != 0 && strcmp(o->args[0], "show") != 0)
+			return usage_error("store %s: --json is only for list and show", o->args[0]);
+		break;
 	}
 	return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* Context                                                            */
+
+/* Config load warnings ("file:line: warning: text") on stderr, as
+ * "tlsguard: warning: file:line: text". */
+static void print_warnings(const tlsguard_ctx *ctx)
+{
+	size_t i, n = tlsguard_ctx_warning_count(ctx);
+
+	for (i = 0; i < n; i++) {
+		const char *w = tlsguard_ctx_warning(ctx, i), *tag;
+		if (w == NULL)
+			continue;
+		fputs(PROG ": warning: ", stderr);
+		tag = strstr(w, ": warning: ");
+		if (tag != NULL) {
+			fwrite(w, 1, (size_t)(tag - w) + 2, stderr);
+			text_str(stderr, tag + strlen(": warning: "));
+		} else {
+			text_str(stderr, w);
+		}
+		fputc('\n', stderr);
+	}
+}
+
+/* The "report-file" of a config file that loaded, resolved as the library
+ * does (relative to the config file's directory); "" when it has none. The
+ * library has no getter for it, and the parser has accepted the file, so a
+ * plain scan for the key is enough: it can only appear once, in [default]. */
+static void config_report_file(const char *config, char *out, size_t outlen)
+{
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+
+	out[0] = '\0';
+	if (config == NULL || (f = fopen(config, "r")) == NULL)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		char *k = line, *v, *e;
+		while (*k == ' ' || *k == '\t')
+			k++;
+		if (strncmp(k, "report-file", 11) != 0)
+			continue;
+		v = k + 11;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (*v++ != '=')
+			continue;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		e = v + strlen(v);
+		while (e > v && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (e - v >= 2 && v[0] == '"' && e[-1] == '"') {
+			*--e = '\0';
+			v++;
+		}
+		if (v[0] == '/' || strrchr(config, '/') == NULL)
+			snprintf(out, outlen, "%s", v);
+		else
+			snprintf(out, outlen, "%.*s/%s", (int)(strrchr(config, '/') - config), config, v);
+		break;
+	}
+	free(line);
+	fclose(f);
+}
 
 /* Build the context: config file first, then the command line on top. */
 static int make_ctx(const struct options *o, tlsguard_ctx **out)
@@ -621,6 +797,12 @@ static int make_ctx(const struct options *o, tlsguard_ctx **out)
 	}
 	if (o->config != NULL && (rc = tlsguard_ctx_load_config(ctx, o->config)) != 0) {
 		error_msg("bad config file: %s", tlsguard_ctx_last_error(ctx));
+		goto fail;
+	}
+	print_warnings(ctx);
+	if (o->store != NULL && (rc = tlsguard_ctx_set_store(ctx, o->store)) != 0) {
+		const char *why = tlsguard_ctx_last_error(ctx);
+		error_msg("--store: %s", why[0] ? why : tlsguard_strerror(rc));
 		goto fail;
 	}
 	if (o->no_system_ca && (rc = tlsguard_ctx_set_system_ca(ctx, 0)) != 0) {
@@ -673,6 +855,8 @@ struct report {
 	const char *tls_version;    /* connect: NULL = unknown */
 	const char *cipher;
 	const char *tls_error;      /* connect: NULL = handshake completed */
+	const tlsguard_ctx *ctx;    /* for the config load warnings */
+	char report_file[4096];     /* the config's report-file; "" if none */
 };
 
 struct cert_info {
@@ -824,6 +1008,33 @@ static void text_events(FILE *f, const tlsguard_result *res)
 	}
 }
 
+/* Whether the library said it could not append to the report file: a
+ * warning internal-error event whose detail starts with the path. */
+static int report_append_failed(const struct report *r)
+{
+	size_t i, n = tlsguard_result_event_count(r->res), plen = strlen(r->report_file);
+
+	for (i = 0; i < n; i++) {
+		const tlsguard_event *ev = tlsguard_result_event(r->res, i);
+		if (tlsguard_event_code(ev) == TLSGUARD_EV_INTERNAL_ERROR &&
+		    tlsguard_event_severity(ev) == TLSGUARD_SEV_WARNING &&
+		    strncmp(tlsguard_event_detail(ev), r->report_file, plen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "report: written to PATH" when the evaluation made a report and the
+ * config names a report file. */
+static void text_report_file(FILE *f, const struct report *r)
+{
+	if (tlsguard_result_report(r->res) == NULL || r->report_file[0] == '\0')
+		return;
+	fputs(report_append_failed(r) ? "report: NOT written to " : "report: written to ", f);
+	text_str(f, r->report_file);
+	fputs(report_append_failed(r) ? " (see the events)\n" : "\n", f);
+}
+
 static void report_text(FILE *f, const struct report *r)
 {
 	fputs("host: ", f);
@@ -846,6 +1057,7 @@ static void report_text(FILE *f, const struct report *r)
 	text_events(f, r->res);
 	if (r->error)
 		fprintf(f, "error: %s\n", tlsguard_strerror(r->error));
+	text_report_file(f, r);
 	fprintf(f, "verdict: %s\n", r->accepted ? "accepted" : "REJECTED");
 }
 
@@ -917,6 +1129,42 @@ static void json_events(FILE *f, const tlsguard_result *res)
 	fputc(']', f);
 }
 
+static void json_warnings(FILE *f, const tlsguard_ctx *ctx)
+{
+	size_t i, n = tlsguard_ctx_warning_count(ctx);
+
+	fputs("\"warnings\":[", f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, tlsguard_ctx_warning(ctx, i));
+	}
+	fputc(']', f);
+}
+
+/* Embed a JSON text made by the library (null for NULL). Its structure is
+ * ASCII, so bytes that are not valid UTF-8 can only be inside strings:
+ * they become U+FFFD, as in json_str(). */
+static void json_raw(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			p++;
+		} else {
+			fwrite(p, 1, n, f);
+			p += n;
+		}
+	}
+}
+
 static void report_json(FILE *f, const struct report *r)
 {
 	fputs("{\"host\":", f);
@@ -944,6 +1192,10 @@ static void report_json(FILE *f, const struct report *r)
 	json_checks(f, r->res);
 	fputc(',', f);
 	json_events(f, r->res);
+	fputc(',', f);
+	json_warnings(f, r->ctx);
+	fputs(",\"report\":", f);
+	json_raw(f, tlsguard_result_report(r->res));
 	fputs("}\n", f);
 }
 
@@ -960,8 +1212,59 @@ static void report_print(const struct report *r, int json)
 /* ------------------------------------------------------------------ */
 /* verify                                                             */
 
-/* Check that @der is an X.509 certificate and add it to the request. */
-static int add_der(tlsguard_request *req, const char *path, size_t nth, const unsigned char *der, size_t len)
+/* Where the certificates of CHAIN files go: into a request (verify) or
+ * into a list of DER copies (pin). */
+struct der_list {
+	unsigned char **der;
+	size_t *len;
+	size_t n, cap;
+};
+
+struct chain_sink {
+	tlsguard_request *req;
+	struct der_list *list;
+};
+
+static void der_list_free(struct der_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->der[i]);
+	free(l->der);
+	free(l->len);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Append a copy of @len bytes at @der. 0 or -1 (out of memory). */
+static int der_list_add(struct der_list *l, const unsigned char *der, size_t len)
+{
+	unsigned char *copy;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		unsigned char **nd = realloc(l->der, cap * sizeof(*nd));
+		size_t *nl;
+		if (nd == NULL)
+			return -1;
+		l->der = nd;
+		nl = realloc(l->len, cap * sizeof(*nl));
+		if (nl == NULL)
+			return -1;
+		l->len = nl;
+		l->cap = cap;
+	}
+	if ((copy = malloc(len)) == NULL)
+		return -1;
+	memcpy(copy, der, len);
+	l->der[l->n] = copy;
+	l->len[l->n++] = len;
+	return 0;
+}
+
+/* Check that @der is an X.509 certificate and add it to the sink. */
+static int add_der(const struct chain_sink *sink, const char *path, size_t nth, const unsigned char *der,
+                   size_t len)
 {
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t d;
@@ -983,7 +1286,14 @@ static int add_der(tlsguard_request *req, const char *path, size_t nth, const un
 		error_msg("%s: certificate %zu is not a valid X.509 certificate: %s", path, nth, gnutls_strerror(ret));
 		return -1;
 	}
-	ret = tlsguard_request_add_cert(req, der, len);
+	if (sink->list != NULL) {
+		if (der_list_add(sink->list, der, len) != 0) {
+			error_msg("%s: out of memory", path);
+			return -1;
+		}
+		return 0;
+	}
+	ret = tlsguard_request_add_cert(sink->req, der, len);
 	if (ret != 0) {
 		error_msg("%s: certificate %zu: %s", path, nth, tlsguard_strerror(ret));
 		return -1;
@@ -995,7 +1305,7 @@ static int add_der(tlsguard_request *req, const char *path, size_t nth, const un
 #define PEM_END "-----END CERTIFICATE-----"
 
 /* Every CERTIFICATE block of a PEM file, in order. */
-static int add_pem(tlsguard_request *req, const char *path, const char *data, size_t len)
+static int add_pem(const struct chain_sink *sink, const char *path, const char *data, size_t len)
 {
 	const char *p = data, *end = data + len;
 	size_t nth = 0;
@@ -1018,7 +1328,7 @@ static int add_pem(tlsguard_request *req, const char *path, const char *data, si
 			error_msg("%s: certificate %zu: bad PEM: %s", path, nth, gnutls_strerror(ret));
 			return -1;
 		}
-		ret = add_der(req, path, nth, der.data, der.size);
+		ret = add_der(sink, path, nth, der.data, der.size);
 		gnutls_free(der.data);
 		if (ret != 0)
 			return -1;
@@ -1032,7 +1342,7 @@ static int add_pem(tlsguard_request *req, const char *path, const char *data, si
 }
 
 /* One CHAIN file: PEM (one or more certificates) or one DER certificate. */
-static int load_chain_file(tlsguard_request *req, const char *path)
+static int load_chain_file(const struct chain_sink *sink, const char *path)
 {
 	unsigned char *data;
 	size_t len;
@@ -1041,9 +1351,9 @@ static int load_chain_file(tlsguard_request *req, const char *path)
 	if (read_file(path, "chain file", &data, &len) != 0)
 		return -1;
 	if (mem_find((const char *)data, len, "-----BEGIN") != NULL)
-		rc = add_pem(req, path, (const char *)data, len);
+		rc = add_pem(sink, path, (const char *)data, len);
 	else
-		rc = add_der(req, path, 1, data, len);
+		rc = add_der(sink, path, 1, data, len);
 	free(data);
 	return rc;
 }
@@ -1067,6 +1377,7 @@ static int load_ocsp_file(tlsguard_request *req, const char *path)
 
 static int build_request(const struct options *o, tlsguard_request **out)
 {
+	struct chain_sink sink;
 	tlsguard_request *req = NULL;
 	size_t i;
 	int rc;
@@ -1082,8 +1393,10 @@ static int build_request(const struct options *o, tlsguard_request **out)
 		tlsguard_request_free(req);
 		return EXIT_USAGE;
 	}
+	sink.req = req;
+	sink.list = NULL;
 	for (i = 0; i < o->nargs; i++) {
-		if (load_chain_file(req, o->args[i]) != 0) {
+		if (load_chain_file(&sink, o->args[i]) != 0) {
 			tlsguard_request_free(req);
 			return EXIT_USAGE;
 		}
@@ -1116,6 +1429,8 @@ static int cmd_verify(const struct options *o)
 	if (rc != 0)
 		error_msg("%s: the evaluation could not complete (rejected): %s", o->host, tlsguard_strerror(rc));
 	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	config_report_file(o->config, r.report_file, sizeof(r.report_file));
 	r.host = o->host;
 	r.port = o->port;
 	r.res = res;
@@ -1309,6 +1624,8 @@ static int run_tls(const struct options *o, const tlsguard_ctx *ctx, int fd, con
 	}
 	ret = handshake(c.session);
 	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	config_report_file(o->config, r.report_file, sizeof(r.report_file));
 	r.host = ep->host;
 	r.port = ep->port;
 	r.address = peer;
@@ -1391,6 +1708,958 @@ static int cmd_connect(const struct options *o)
 }
 
 /* ------------------------------------------------------------------ */
+/* pin                                                                */
+
+#define PIN_TEXT 100    /* tlsguard_pin_format() never needs more */
+#define DN_IN_CONFIG 200 /* bytes of a DN quoted in a config comment */
+#define NO_PIN ((size_t)-1)
+
+struct pin_cert {
+	int decoded;
+	gnutls_x509_crt_t crt;          /* NULL if not decodable */
+	gnutls_datum_t subject, issuer; /* gnutls_free() */
+	int has_pin;
+	char sha256[PIN_TEXT], curl[PIN_TEXT], hpkp[PIN_TEXT], hex[PIN_TEXT];
+	const char *role;               /* "leaf", "intermediate", "root" */
+	int self_signed;
+};
+
+struct pin_set {
+	struct pin_cert *c;
+	size_t n;
+	size_t pinned;               /* the certificate the section pins, or NO_PIN */
+	char host[HOST_MAX + 3];     /* the section's host; "" = unknown */
+	char *config;                /* the section text */
+};
+
+/* pin --connect: the connection the chain came from. */
+struct pin_conn {
+	struct endpoint ep;
+	char peer[NI_MAXHOST];
+	unsigned peer_port;
+	char tls_version[32], cipher[128];
+	tlsguard_result *res; /* tlsguard's verdict, for information */
+	int error;            /* TLSGUARD_E_* when that could not complete */
+};
+
+/* @pin as text in @syntax; "?" if the library refuses (it does not). */
+static void fmt_pin(const unsigned char pin[32], int syntax, char out[PIN_TEXT])
+{
+	if (tlsguard_pin_format(pin, syntax, out, PIN_TEXT) != 0)
+		snprintf(out, PIN_TEXT, "?");
+}
+
+static void pin_set_free(struct pin_set *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		if (ps->c[i].crt != NULL)
+			gnutls_x509_crt_deinit(ps->c[i].crt);
+		gnutls_free(ps->c[i].subject.data);
+		gnutls_free(ps->c[i].issuer.data);
+	}
+	free(ps->c);
+	free(ps->config);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* A name that can head a config section ("name", "*.suffix", IP literal):
+ * lower-cased into @out. */
+static int section_host(const char *name, size_t len, char *out, size_t outlen)
+{
+	const char *base = name;
+	size_t blen = len, i;
+	tlsguard_request *req = NULL;
+	int rc;
+
+	if (len == 0 || len + 1 > outlen || memchr(name, '\0', len) != NULL)
+		return -1;
+	if (len > 2 && name[0] == '*' && name[1] == '.') {
+		base = name + 2;
+		blen = len - 2;
+		if (memchr(base, '.', blen) == NULL) /* [*.com] is not allowed */
+			return -1;
+	}
+	for (i = 0; i < blen; i++) {
+		unsigned char c = (unsigned char)base[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		      c == '_' || c == '.' || c == ':'))
+			return -1;
+	}
+	rc = tlsguard_request_new(&req, base, blen);
+	tlsguard_request_free(req);
+	if (rc != 0)
+		return -1;
+	for (i = 0; i < len; i++)
+		out[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+	out[len] = '\0';
+	if (len > 1 && out[len - 1] == '.') /* one trailing dot is ignored */
+		out[len - 1] = '\0';
+	return 0;
+}
+
+/* The host a chain from files is for: the leaf's first usable DNS name,
+ * else its common name; "" when neither makes a section name. */
+static void guess_host(gnutls_x509_crt_t crt, char *out, size_t outlen)
+{
+	char buf[512];
+	size_t size;
+	unsigned i;
+	int ret;
+
+	out[0] = '\0';
+	for (i = 0; i < 1024; i++) {
+		size = sizeof(buf) - 1;
+		ret = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size, NULL);
+		if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;
+		if (ret < 0)
+			break;
+		if (ret == GNUTLS_SAN_DNSNAME && size < sizeof(buf) && section_host(buf, size, out, outlen) == 0)
+			return;
+	}
+	size = sizeof(buf) - 1;
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size) == 0 &&
+	    size < sizeof(buf) && section_host(buf, size, out, outlen) == 0)
+		return;
+	out[0] = '\0';
+}
+
+/* Decode the certificates, compute their pins, name their roles and choose
+ * the one to pin: the leaf's issuer when the chain has it, else the leaf. */
+static int pin_set_load(struct pin_set *ps, const struct der_list *certs)
+{
+	size_t i;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->pinned = NO_PIN;
+	ps->c = calloc(certs->n ? certs->n : 1, sizeof(*ps->c));
+	if (ps->c == NULL) {
+		error_msg("out of memory");
+		return -1;
+	}
+	ps->n = certs->n;
+	for (i = 0; i < certs->n; i++) {
+		struct pin_cert *pc = &ps->c[i];
+		unsigned char pin[32];
+		gnutls_datum_t d;
+
+		pc->role = i == 0 ? "leaf" : "intermediate";
+		if (certs->len[i] > UINT32_MAX || gnutls_x509_crt_init(&pc->crt) < 0) {
+			pc->crt = NULL;
+			continue;
+		}
+		d.data = certs->der[i];
+		d.size = (unsigned)certs->len[i];
+		if (gnutls_x509_crt_import(pc->crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(pc->crt);
+			pc->crt = NULL;
+			continue;
+		}
+		pc->decoded = 1;
+		if (gnutls_x509_crt_get_dn3(pc->crt, &pc->subject, 0) < 0)
+			pc->subject.data = NULL;
+		if (gnutls_x509_crt_get_issuer_dn3(pc->crt, &pc->issuer, 0) < 0)
+			pc->issuer.data = NULL;
+		pc->self_signed = gnutls_x509_crt_check_issuer(pc->crt, pc->crt) == 1;
+		if (i > 0 && pc->self_signed)
+			pc->role = "root";
+		if (tlsguard_pin_from_cert(certs->der[i], certs->len[i], pin) == 0) {
+			pc->has_pin = 1;
+			fmt_pin(pin, TLSGUARD_PIN_SYNTAX_SHA256, pc->sha256);
+			fmt_pin(pin, TLSGUARD_PIN_SYNTAX_CURL, pc->curl);
+			fmt_pin(pin, TLSGUARD_PIN_SYNTAX_HPKP, pc->hpkp);
+			fmt_pin(pin, TLSGUARD_PIN_SYNTAX_HEX, pc->hex);
+		}
+	}
+	if (ps->n > 0 && ps->c[0].decoded && !ps->c[0].self_signed) {
+		for (i = 1; i < ps->n; i++) {
+			if (ps->c[i].has_pin && gnutls_x509_crt_check_issuer(ps->c[0].crt, ps->c[i].crt) == 1) {
+				ps->pinned = i;
+				break;
+			}
+		}
+	}
+	if (ps->pinned == NO_PIN && ps->n > 0 && ps->c[0].has_pin)
+		ps->pinned = 0;
+	return 0;
+}
+
+/* A DN for a config comment: control characters escaped (a certificate
+ * must not be able to start a new line in the pasted config), and cut to
+ * DN_IN_CONFIG bytes so that the line stays well within the parser's limit. */
+static void config_dn(FILE *f, const gnutls_datum_t *dn)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (dn->data == NULL) {
+		fputs("unreadable name", f);
+		return;
+	}
+	m = open_memstream(&buf, &len);
+	if (m == NULL) {
+		fputs("?", f);
+		return;
+	}
+	text_str(m, (const char *)dn->data);
+	if (fclose(m) != 0 || buf == NULL) {
+		free(buf);
+		fputs("?", f);
+		return;
+	}
+	if (len > DN_IN_CONFIG) {
+		len = DN_IN_CONFIG;
+		while (len > 0 && ((unsigned char)buf[len] & 0xc0) == 0x80) /* not inside a UTF-8 character */
+			len--;
+		fwrite(buf, 1, len, f);
+		fputs("...", f);
+	} else {
+		fwrite(buf, 1, len, f);
+	}
+	free(buf);
+}
+
+static const char *role_advice(const struct pin_cert *pc)
+{
+	if (!strcmp(pc->role, "leaf"))
+		return "pins break when the server's key is rotated";
+	if (!strcmp(pc->role, "root"))
+		return "survives changes of the leaf and intermediates, but admits every certificate under this root";
+	return "survives leaf key rotation while the CA is kept";
+}
+
+/* The ready-to-paste tlsguard.conf section. */
+static int pin_set_config(struct pin_set *ps)
+{
+	size_t len = 0, i;
+	FILE *m = open_memstream(&ps->config, &len);
+
+	if (m == NULL) {
+		error_msg("out of memory");
+		return -1;
+	}
+	if (ps->host[0])
+		fprintf(m, "[%s]\n", ps->host);
+	else
+		fputs("# Replace <HOST> with the server's name.\n[<HOST>]\n", m);
+	for (i = 0; i < ps->n; i++) {
+		const struct pin_cert *pc = &ps->c[i];
+		if (!pc->decoded || !pc->has_pin) {
+			fprintf(m, "# certificate %zu: not decodable, no pin\n", i);
+			continue;
+		}
+		fprintf(m, "# %s (", pc->role);
+		config_dn(m, &pc->subject);
+		fprintf(m, ")%s: %s\n", i == 0 && pc->self_signed ? ", self-signed" : "", role_advice(pc));
+		fprintf(m, "%spin = %s\n", i == ps->pinned ? "" : "# ", pc->sha256);
+	}
+	if (ps->pinned == 0 && ps->n > 0 && !ps->c[0].self_signed)
+		fputs("# The chain does not hold the leaf's issuer, so the leaf's key is pinned.\n", m);
+	if (ps->pinned == NO_PIN)
+		fputs("# No certificate of the chain could be pinned.\n", m);
+	fputs("# Always add a backup pin: a key you control but do not use yet, or another CA you may move to.\n"
+	      "# pin = sha256/<BACKUP: pin of a key you hold in reserve>\n",
+	      m);
+	if (fclose(m) != 0 || ps->config == NULL) {
+		error_msg("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Keys of the fatal and warning events, comma-separated, for one line. */
+static void text_event_keys(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_event_count(res);
+	int first = 1;
+
+	for (i = 0; i < n; i++) {
+		const tlsguard_event *ev = tlsguard_result_event(res, i);
+		const char *key = tlsguard_code_key(tlsguard_event_code(ev));
+		if (tlsguard_event_severity(ev) == TLSGUARD_SEV_INFO)
+			continue;
+		fprintf(f, "%s%s", first ? "" : ", ", key ? key : tlsguard_event_name(ev));
+		first = 0;
+	}
+}
+
+static int pin_verdict_accepted(const struct pin_conn *pc)
+{
+	return pc->error == 0 && tlsguard_result_verdict(pc->res) == TLSGUARD_ACCEPT;
+}
+
+static void pin_text(FILE *f, const struct pin_set *ps, const struct pin_conn *pc)
+{
+	size_t i;
+
+	if (pc != NULL) {
+		fputs("host: ", f);
+		text_str(f, pc->ep.host);
+		fprintf(f, "\nport: %u\naddress: %s port %u\ntls: %s, %s\n", pc->ep.port, pc->peer, pc->peer_port,
+		        pc->tls_version, pc->cipher);
+	} else if (ps->host[0]) {
+		fprintf(f, "host: %s (from the leaf's names)\n", ps->host);
+	} else {
+		fputs("host: unknown (the leaf names no DNS name; replace <HOST> in the section)\n", f);
+	}
+	fprintf(f, "certificates: %zu\n", ps->n);
+	for (i = 0; i < ps->n; i++) {
+		const struct pin_cert *c = &ps->c[i];
+		if (!c->decoded) {
+			fprintf(f, "  [%zu] (not a decodable certificate)\n", i);
+			continue;
+		}
+		fprintf(f, "  [%zu] subject: ", i);
+		text_str(f, dn_or_null(&c->subject) ? dn_or_null(&c->subject) : "(unreadable)");
+		fputs("\n      issuer:  ", f);
+		text_str(f, dn_or_null(&c->issuer) ? dn_or_null(&c->issuer) : "(unreadable)");
+		fprintf(f, "\n      role:    %s%s%s\n", c->role, i == 0 && c->self_signed ? " (self-signed)" : "",
+		        i == ps->pinned ? ", pinned in the section below" : "");
+		if (!c->has_pin) {
+			fputs("      pin:     (none: the public key could not be read)\n", f);
+			continue;
+		}
+		fprintf(f, "      sha256:  %s\n      curl:    %s\n      hpkp:    %s\n      hex:     %s\n", c->sha256,
+		        c->curl, c->hpkp, c->hex);
+	}
+	if (pc != NULL) {
+		fprintf(f, "verdict: %s (for information only: pins are printed either way)",
+		        pin_verdict_accepted(pc) ? "accepted" : "REJECTED");
+		if (pc->error)
+			fprintf(f, "\n  error: %s", tlsguard_strerror(pc->error));
+		else if (!pin_verdict_accepted(pc)) {
+			fputs("\n  because: ", f);
+			text_event_keys(f, pc->res);
+		}
+		fputc('\n', f);
+	}
+	fputs("\nconfig section (paste into tlsguard.conf, see tlsguard.conf(5)):\n\n", f);
+	fputs(ps->config, f);
+}
+
+static void pin_json(FILE *f, const struct pin_set *ps, const struct pin_conn *pc)
+{
+	size_t i;
+
+	fputs("{\"host\":", f);
+	json_str(f, pc != NULL ? pc->ep.host : nonempty(ps->host));
+	if (pc != NULL) {
+		fprintf(f, ",\"port\":%u,\"address\":", pc->ep.port);
+		json_str(f, pc->peer);
+		fputs(",\"tls\":{\"version\":", f);
+		json_str(f, nonempty(pc->tls_version));
+		fputs(",\"cipher\":", f);
+		json_str(f, nonempty(pc->cipher));
+		fprintf(f, "},\"verdict\":\"%s\",\"error\":", pin_verdict_accepted(pc) ? "accept" : "reject");
+		json_str(f, pc->error ? tlsguard_strerror(pc->error) : NULL);
+		fputc(',', f);
+		json_events(f, pc->res);
+	}
+	fputs(",\"certificates\":[", f);
+	for (i = 0; i < ps->n; i++) {
+		const struct pin_cert *c = &ps->c[i];
+		fprintf(f, "%s{\"index\":%zu,\"subject\":", i ? "," : "", i);
+		json_str(f, dn_or_null(&c->subject));
+		fputs(",\"issuer\":", f);
+		json_str(f, dn_or_null(&c->issuer));
+		fputs(",\"role\":", f);
+		json_str(f, c->decoded ? c->role : NULL);
+		fprintf(f, ",\"pinned\":%s,\"pins\":", i == ps->pinned ? "true" : "false");
+		if (c->has_pin) {
+			fputs("{\"sha256\":", f);
+			json_str(f, c->sha256);
+			fputs(",\"curl\":", f);
+			json_str(f, c->curl);
+			fputs(",\"hpkp\":", f);
+			json_str(f, c->hpkp);
+			fputs(",\"hex\":", f);
+			json_str(f, c->hex);
+			fputc('}', f);
+		} else {
+			fputs("null", f);
+		}
+		fputc('}', f);
+	}
+	fputs("],\"config\":", f);
+	json_str(f, ps->config);
+	fputs("}\n", f);
+}
+
+/* pin --connect: a handshake that does not verify (the point is to learn
+ * what the server presents), then tlsguard's verdict for information.
+ * Fills @certs and @pc; returns 0 or an exit status. */
+static int pin_connect(const struct options *o, struct der_list *certs, struct pin_conn *pc)
+{
+	struct endpoint to;
+	tlsguard_ctx *ctx = NULL;
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_session_t session = NULL;
+	const gnutls_datum_t *peers;
+	unsigned n = 0, i;
+	int rc, ret, fd = -1, status = EXIT_NETWORK;
+
+	memset(pc, 0, sizeof(*pc));
+	if (parse_endpoint(o->connect, &pc->ep) != 0)
+		return usage_error("pin --connect '%s': expected HOST, HOST:PORT or [IPV6]:PORT", o->connect);
+	if (pc->ep.port == 0)
+		pc->ep.port = DEFAULT_PORT;
+	rc = check_host(pc->ep.host, "pin --connect: HOST");
+	if (rc != 0)
+		return rc;
+	memset(&to, 0, sizeof(to));
+	if (o->connect_to != NULL) {
+		if (parse_endpoint(o->connect_to, &to) != 0 || !is_ip_literal(to.host))
+			return usage_error("--connect-to '%s': expected an IP address, ADDRESS:PORT or [IPV6]:PORT",
+			                   o->connect_to);
+		if (to.port == 0)
+			to.port = pc->ep.port;
+	}
+	rc = make_ctx(o, &ctx);
+	if (rc != 0)
+		return rc;
+	if (o->connect_to != NULL)
+		fd = tcp_connect(to.host, to.port, 1, pc->peer, sizeof(pc->peer));
+	else
+		fd = tcp_connect(pc->ep.host, pc->ep.port, 0, pc->peer, sizeof(pc->peer));
+	pc->peer_port = o->connect_to != NULL ? to.port : pc->ep.port;
+	if (fd < 0)
+		goto out;
+	if ((ret = gnutls_certificate_allocate_credentials(&cred)) < 0 ||
+	    (ret = gnutls_init(&session, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL)) < 0 ||
+	    (ret = gnutls_set_default_priority(session)) < 0 ||
+	    (ret = gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, cred)) < 0 ||
+	    (!is_ip_literal(pc->ep.host) &&
+	     (ret = gnutls_server_name_set(session, GNUTLS_NAME_DNS, pc->ep.host, strlen(pc->ep.host))) < 0) ||
+	    (ret = gnutls_ocsp_status_request_enable_client(session, NULL, 0, NULL)) < 0) {
+		error_msg("cannot set up the TLS session: %s", gnutls_strerror(ret));
+		goto out;
+	}
+	gnutls_transport_set_int(session, fd);
+	gnutls_handshake_set_timeout(session, NET_TIMEOUT_MS);
+	/* No verify function and no trust of GnuTLS's own: the handshake
+	 * completes whatever the certificate, as it must to learn it. */
+	ret = handshake(session);
+	if (ret < 0) {
+		error_msg("%s port %u: TLS handshake failed: %s", pc->ep.host, pc->ep.port, gnutls_strerror(ret));
+		goto out;
+	}
+	snprintf(pc->tls_version, sizeof(pc->tls_version), "%s",
+	         gnutls_protocol_get_name(gnutls_protocol_get_version(session)) ?
+	             gnutls_protocol_get_name(gnutls_protocol_get_version(session)) : "?");
+	snprintf(pc->cipher, sizeof(pc->cipher), "%s",
+	         gnutls_ciphersuite_get(session) ? gnutls_ciphersuite_get(session) : "?");
+	peers = gnutls_certificate_type_get2(session, GNUTLS_CTYPE_SERVER) == GNUTLS_CRT_X509 ?
+	            gnutls_certificate_get_peers(session, &n) : NULL;
+	if (peers == NULL || n == 0) {
+		error_msg("%s port %u: the server presented no X.509 certificate", pc->ep.host, pc->ep.port);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (der_list_add(certs, peers[i].data, peers[i].size) != 0) {
+			error_msg("out of memory");
+			status = EXIT_USAGE;
+			goto out;
+		}
+	}
+	pc->error = tlsguard_verify_session(ctx, session, pc->ep.host, pc->ep.port, &pc->res);
+	gnutls_bye(session, GNUTLS_SHUT_WR);
+	status = 0;
+out:
+	if (session != NULL)
+		gnutls_deinit(session);
+	if (cred != NULL)
+		gnutls_certificate_free_credentials(cred);
+	if (fd >= 0)
+		close(fd);
+	tlsguard_ctx_free(ctx);
+	return status;
+}
+
+static int cmd_pin(const struct options *o)
+{
+	struct der_list certs;
+	struct chain_sink sink;
+	struct pin_set ps;
+	struct pin_conn pc;
+	size_t i;
+	int rc = 0;
+
+	memset(&certs, 0, sizeof(certs));
+	memset(&ps, 0, sizeof(ps));
+	memset(&pc, 0, sizeof(pc));
+	if (o->connect != NULL) {
+		rc = pin_connect(o, &certs, &pc);
+	} else {
+		sink.req = NULL;
+		sink.list = &certs;
+		for (i = 0; rc == 0 && i < o->nargs; i++)
+			if (load_chain_file(&sink, o->args[i]) != 0)
+				rc = EXIT_USAGE;
+	}
+	if (rc == 0 && pin_set_load(&ps, &certs) != 0)
+		rc = EXIT_USAGE;
+	if (rc == 0) {
+		if (o->connect != NULL)
+			snprintf(ps.host, sizeof(ps.host), "%s", pc.ep.host);
+		else if (ps.n > 0 && ps.c[0].decoded)
+			guess_host(ps.c[0].crt, ps.host, sizeof(ps.host));
+		if (pin_set_config(&ps) != 0)
+			rc = EXIT_USAGE;
+	}
+	if (rc == 0) {
+		if (o->connect != NULL && !pin_verdict_accepted(&pc)) {
+			fprintf(stderr, PROG ": warning: %s: tlsguard does not accept this chain (", pc.ep.host);
+			if (pc.error)
+				fputs(tlsguard_strerror(pc.error), stderr);
+			else
+				text_event_keys(stderr, pc.res);
+			fputs("); make sure it is the real server's before you pin it\n", stderr);
+		}
+		if (o->json)
+			pin_json(stdout, &ps, o->connect != NULL ? &pc : NULL);
+		else
+			pin_text(stdout, &ps, o->connect != NULL ? &pc : NULL);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			error_msg("standard output: %s", strerror(errno ? errno : EIO));
+	}
+	pin_set_free(&ps);
+	der_list_free(&certs);
+	tlsguard_result_free(pc.res);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* store                                                              */
+
+struct tofu_rec {
+	char *host;
+	unsigned port;
+	unsigned char key[32];
+	int64_t first_seen, last_seen;
+	uint64_t seen_count;
+	int has_pending;
+	unsigned char pending[32];
+	int64_t pending_seen;
+};
+
+struct tofu_recs {
+	struct tofu_rec *v;
+	size_t n, cap;
+	unsigned port; /* keep only this port; 0 = every port */
+	int oom;
+};
+
+static void tofu_recs_free(struct tofu_recs *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].host);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int tofu_collect(const char *host, unsigned port, const unsigned char spki[32], int64_t first_seen,
+                        int64_t last_seen, uint64_t seen_count, const unsigned char *pending, int64_t pending_seen,
+                        void *userdata)
+{
+	struct tofu_recs *l = userdata;
+	struct tofu_rec *r;
+
+	if (l->port != 0 && port != l->port)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct tofu_rec *nv = realloc(l->v, cap * sizeof(*nv));
+		if (nv == NULL) {
+			l->oom = 1;
+			return 1;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	r = &l->v[l->n];
+	memset(r, 0, sizeof(*r));
+	if ((r->host = strdup(host)) == NULL) {
+		l->oom = 1;
+		return 1;
+	}
+	r->port = port;
+	memcpy(r->key, spki, 32);
+	r->first_seen = first_seen;
+	r->last_seen = last_seen;
+	r->seen_count = seen_count;
+	if (pending != NULL) {
+		r->has_pending = 1;
+		memcpy(r->pending, pending, 32);
+		r->pending_seen = pending_seen;
+	}
+	l->n++;
+	return 0;
+}
+
+/* "host:port", "[v6]:port". */
+static void host_port(char *buf, size_t len, const char *host, unsigned port)
+{
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, len, "[%s]:%u", host, port);
+	else
+		snprintf(buf, len, "%s:%u", host, port);
+}
+
+static void time_text(int64_t t, char buf[32])
+{
+	iso_time((time_t)t, buf, 32);
+	if (buf[0] == '\0')
+		snprintf(buf, 32, "?");
+}
+
+/* A word for a shell command line, quoted if needed. */
+static void shell_word(FILE *f, const char *s)
+{
+	const char *p;
+
+	if (s[0] != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-+,:=@%") ==
+	                        strlen(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (p = s; *p; p++) {
+		if (*p == '\'') {
+			fputs("'\\''", f);
+		} else {
+			char one[2] = {*p, '\0'};
+			text_str(f, one);
+		}
+	}
+	fputc('\'', f);
+}
+
+/* Open an existing store (never create one). Prints why not. */
+static int store_open_cli(const struct options *o, tlsguard_store **out)
+{
+	tlsguard_store *st = NULL;
+	struct stat sb;
+	int rc = tlsguard_store_open(&st, o->store, 0);
+
+	*out = NULL;
+	if (rc != 0) {
+		const char *why = st != NULL ? tlsguard_store_last_error(st) : "";
+		const char *path = st != NULL ? tlsguard_store_path(st) : "";
+		error_msg("%s", why[0] ? why : tlsguard_strerror(rc));
+		if (path[0] && stat(path, &sb) != 0 && errno == ENOENT)
+			fputs(PROG ": a store is created by 'tlsguard verify' or 'tlsguard connect' when the config "
+			           "says 'tofu = yes' for the host\n",
+			      stderr);
+		tlsguard_store_close(st);
+		return EXIT_USAGE;
+	}
+	*out = st;
+	return 0;
+}
+
+/* Read the records (of @host when not NULL, of @port when not 0). */
+static int store_read(tlsguard_store *st, const char *host, unsigned port, struct tofu_recs *l)
+{
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->port = port;
+	rc = tlsguard_store_tofu_list(st, host, tofu_collect, l);
+	if (l->oom) {
+		error_msg("out of memory");
+		tofu_recs_free(l);
+		return EXIT_USAGE;
+	}
+	if (rc < 0) {
+		const char *why = tlsguard_store_last_error(st);
+		error_msg("%s", why[0] ? why : tlsguard_strerror(rc));
+		tofu_recs_free(l);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void json_tofu_rec(FILE *f, const struct tofu_rec *r)
+{
+	char pin[PIN_TEXT], t[32];
+
+	fputs("{\"host\":", f);
+	json_str(f, r->host);
+	fmt_pin(r->key, TLSGUARD_PIN_SYNTAX_SHA256, pin);
+	fprintf(f, ",\"port\":%u,\"key\":\"%s\"", r->port, pin);
+	time_text(r->first_seen, t);
+	fprintf(f, ",\"first_seen\":\"%s\"", t);
+	time_text(r->last_seen, t);
+	fprintf(f, ",\"last_seen\":\"%s\",\"seen_count\":%" PRIu64 ",\"pending\":", t, r->seen_count);
+	if (r->has_pending) {
+		fmt_pin(r->pending, TLSGUARD_PIN_SYNTAX_SHA256, pin);
+		time_text(r->pending_seen, t);
+		fprintf(f, "{\"key\":\"%s\",\"seen\":\"%s\"}", pin, t);
+	} else {
+		fputs("null", f);
+	}
+	fputc('}', f);
+}
+
+static void json_tofu_recs(FILE *f, const tlsguard_store *st, const struct tofu_recs *l, const char *host,
+                           unsigned port)
+{
+	size_t i;
+
+	fputs("{\"store\":", f);
+	json_str(f, tlsguard_store_path(st));
+	if (host != NULL) {
+		fputs(",\"host\":", f);
+		json_str(f, host);
+		if (port)
+			fprintf(f, ",\"port\":%u", port);
+		else
+			fputs(",\"port\":null", f);
+	}
+	fputs(",\"records\":[", f);
+	for (i = 0; i < l->n; i++) {
+		if (i)
+			fputc(',', f);
+		json_tofu_rec(f, &l->v[i]);
+	}
+	fputs("]}\n", f);
+}
+
+static int store_list(const struct options *o, tlsguard_store *st)
+{
+	struct tofu_recs l;
+	size_t i;
+	int rc = store_read(st, NULL, 0, &l);
+
+	if (rc != 0)
+		return rc;
+	if (o->json) {
+		json_tofu_recs(stdout, st, &l, NULL, 0);
+	} else {
+		for (i = 0; i < l.n; i++) {
+			const struct tofu_rec *r = &l.v[i];
+			char hp[HOST_MAX + 16], pin[PIN_TEXT], first[32], last[32];
+
+			host_port(hp, sizeof(hp), r->host, r->port);
+			fmt_pin(r->key, TLSGUARD_PIN_SYNTAX_SHA256, pin);
+			time_text(r->first_seen, first);
+			time_text(r->last_seen, last);
+			text_str(stdout, hp);
+			printf("  key %s  first seen %s  last seen %s  seen %" PRIu64 " time%s", pin, first, last,
+			       r->seen_count, r->seen_count == 1 ? "" : "s");
+			if (r->has_pending) {
+				fmt_pin(r->pending, TLSGUARD_PIN_SYNTAX_SHA256, pin);
+				time_text(r->pending_seen, first);
+				printf("  CHANGED: pending key %s seen %s", pin, first);
+			}
+			putchar('\n');
+		}
+	}
+	tofu_recs_free(&l);
+	return EXIT_ACCEPTED;
+}
+
+/* The old (accepted) and the new (pending) key of @r side by side. */
+static void text_change(FILE *f, const struct tofu_rec *r)
+{
+	char old[PIN_TEXT], cur[PIN_TEXT], t1[32], t2[32], count[32];
+
+	fmt_pin(r->key, TLSGUARD_PIN_SYNTAX_SHA256, old);
+	fmt_pin(r->pending, TLSGUARD_PIN_SYNTAX_SHA256, cur);
+	fprintf(f, "    %-12s %-53s %s\n", "", "old: accepted key", "new: pending key");
+	fprintf(f, "    %-12s %-53s %s\n", "key", old, cur);
+	time_text(r->first_seen, t1);
+	fprintf(f, "    %-12s %-53s %s\n", "first seen", t1, "-");
+	time_text(r->last_seen, t1);
+	time_text(r->pending_seen, t2);
+	fprintf(f, "    %-12s %-53s %s\n", "last seen", t1, t2);
+	snprintf(count, sizeof(count), "%" PRIu64 " time%s", r->seen_count, r->seen_count == 1 ? "" : "s");
+	fprintf(f, "    %-12s %-53s %s\n", "seen", count, "-");
+}
+
+/* "tlsguard store [--store PATH] accept HOST:PORT" */
+static void text_accept_command(FILE *f, const struct options *o, const char *hp)
+{
+	fputs("    tlsguard store ", f);
+	if (o->store != NULL) {
+		fputs("--store ", f);
+		shell_word(f, o->store);
+		fputc(' ', f);
+	}
+	fputs("accept ", f);
+	text_str(f, hp);
+	fputc('\n', f);
+}
+
+static int store_show(const struct options *o, tlsguard_store *st, const struct endpoint *ep)
+{
+	struct tofu_recs l;
+	size_t i;
+	int rc = store_read(st, ep->host, ep->port, &l);
+
+	if (rc != 0)
+		return rc;
+	if (o->json) {
+		json_tofu_recs(stdout, st, &l, ep->host, ep->port);
+	} else {
+		fputs("store: ", stdout);
+		text_str(stdout, tlsguard_store_path(st));
+		putchar('\n');
+		for (i = 0; i < l.n; i++) {
+			const struct tofu_rec *r = &l.v[i];
+			char hp[HOST_MAX + 16], pin[PIN_TEXT], t[32];
+
+			host_port(hp, sizeof(hp), r->host, r->port);
+			fmt_pin(r->key, TLSGUARD_PIN_SYNTAX_SHA256, pin);
+			text_str(stdout, hp);
+			printf("\n  key:         %s\n", pin);
+			time_text(r->first_seen, t);
+			printf("  first seen:  %s\n", t);
+			time_text(r->last_seen, t);
+			printf("  last seen:   %s\n", t);
+			printf("  seen:        %" PRIu64 " time%s\n", r->seen_count, r->seen_count == 1 ? "" : "s");
+			if (!r->has_pending) {
+				fputs("  changed:     no\n", stdout);
+				continue;
+			}
+			fputs("  CHANGED: the server presented a different key, not accepted yet:\n", stdout);
+			text_change(stdout, r);
+			fputs("  If this is an expected key rotation, accept the new key with:\n", stdout);
+			text_accept_command(stdout, o, hp);
+			fputs("  If it is not, do not accept it: the connection may be intercepted.\n", stdout);
+		}
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		error_msg("standard output: %s", strerror(errno ? errno : EIO));
+	rc = l.n > 0 ? EXIT_ACCEPTED : EXIT_REJECTED;
+	if (l.n == 0) {
+		char hp[HOST_MAX + 16];
+		if (ep->port)
+			host_port(hp, sizeof(hp), ep->host, ep->port);
+		error_msg("no record for %s", ep->port ? hp : ep->host);
+	}
+	tofu_recs_free(&l);
+	return rc;
+}
+
+static int store_accept(tlsguard_store *st, const struct endpoint *ep)
+{
+	struct tofu_recs l;
+	char hp[HOST_MAX + 16], pin[PIN_TEXT];
+	int rc;
+
+	host_port(hp, sizeof(hp), ep->host, ep->port);
+	rc = store_read(st, ep->host, ep->port, &l);
+	if (rc != 0)
+		return rc;
+	if (l.n == 0 || !l.v[0].has_pending) {
+		error_msg("nothing to accept for %s: no changed key recorded", hp);
+		tofu_recs_free(&l);
+		return EXIT_REJECTED;
+	}
+	text_str(stdout, hp);
+	fputs(": accepting the changed key\n", stdout);
+	text_change(stdout, &l.v[0]);
+	fmt_pin(l.v[0].pending, TLSGUARD_PIN_SYNTAX_SHA256, pin);
+	tofu_recs_free(&l);
+	rc = tlsguard_store_tofu_accept(st, ep->host, ep->port);
+	if (rc == TLSGUARD_E_RANGE) { /* accepted or forgotten meanwhile */
+		error_msg("nothing to accept for %s: no changed key recorded", hp);
+		return EXIT_REJECTED;
+	}
+	if (rc != 0) {
+		const char *why = tlsguard_store_last_error(st);
+		error_msg("%s", why[0] ? why : tlsguard_strerror(rc));
+		return EXIT_USAGE;
+	}
+	fputs("accepted: ", stdout);
+	text_str(stdout, hp);
+	printf(" now has the key %s\n", pin);
+	return EXIT_ACCEPTED;
+}
+
+static int store_forget(tlsguard_store *st, const struct endpoint *ep)
+{
+	char hp[HOST_MAX + 16];
+	const char *what = ep->host;
+	int rc;
+
+	if (ep->port) {
+		host_port(hp, sizeof(hp), ep->host, ep->port);
+		what = hp;
+	}
+	rc = tlsguard_store_tofu_forget(st, ep->host, ep->port);
+	if (rc < 0) {
+		const char *why = tlsguard_store_last_error(st);
+		error_msg("%s", why[0] ? why : tlsguard_strerror(rc));
+		return EXIT_USAGE;
+	}
+	if (rc == 0) {
+		error_msg("no record for %s", what);
+		return EXIT_REJECTED;
+	}
+	printf("forgot %d record%s of %s\n", rc, rc == 1 ? "" : "s", what);
+	return EXIT_ACCEPTED;
+}
+
+static int store_check(tlsguard_store *st)
+{
+	struct tofu_recs l;
+	int rc = tlsguard_store_check(st);
+
+	if (rc != 0) {
+		const char *why = tlsguard_store_last_error(st);
+		error_msg("%s", why[0] ? why : tlsguard_strerror(rc));
+		return EXIT_USAGE;
+	}
+	rc = store_read(st, NULL, 0, &l);
+	if (rc != 0)
+		return rc;
+	text_str(stdout, tlsguard_store_path(st));
+	printf(": ok (integrity and schema checked, %zu record%s)\n", l.n, l.n == 1 ? "" : "s");
+	tofu_recs_free(&l);
+	return EXIT_ACCEPTED;
+}
+
+static int cmd_store(const struct options *o)
+{
+	const char *sub = o->args[0];
+	struct endpoint ep;
+	tlsguard_store *st = NULL;
+	int rc;
+
+	memset(&ep, 0, sizeof(ep));
+	if (store_needs_host(sub)) {
+		if (parse_endpoint(o->args[1], &ep) != 0)
+			return usage_error("store %s: '%s': expected HOST, HOST:PORT or [IPV6]:PORT", sub, o->args[1]);
+		if ((rc = check_host(ep.host, sub)) != 0)
+			return rc;
+		if (!strcmp(sub, "accept") && ep.port == 0)
+			ep.port = DEFAULT_PORT;
+	}
+	rc = store_open_cli(o, &st);
+	if (rc != 0)
+		return rc;
+	if (!strcmp(sub, "list"))
+		rc = store_list(o, st);
+	else if (!strcmp(sub, "show"))
+		rc = store_show(o, st, &ep);
+	else if (!strcmp(sub, "accept"))
+		rc = store_accept(st, &ep);
+	else if (!strcmp(sub, "forget"))
+		rc = store_forget(st, &ep);
+	else
+		rc = store_check(st);
+	tlsguard_store_close(st);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 
 static int print_version(void)
 {
@@ -1416,7 +2685,8 @@ static int run_command(enum command cmd, int argc, char **argv)
 	if (rc == 0)
 		rc = check_arguments(&o);
 	if (rc == 0)
-		rc = cmd == CMD_VERIFY ? cmd_verify(&o) : cmd_connect(&o);
+		rc = cmd == CMD_VERIFY ? cmd_verify(&o) : cmd == CMD_CONNECT ? cmd_connect(&o) :
+		     cmd == CMD_PIN ? cmd_pin(&o) : cmd_store(&o);
 	options_free(&o);
 	return rc;
 }
@@ -1440,6 +2710,10 @@ int main(int argc, char **argv)
 		return run_command(CMD_VERIFY, argc - 1, argv + 1);
 	if (!strcmp(cmd, "connect"))
 		return run_command(CMD_CONNECT, argc - 1, argv + 1);
+	if (!strcmp(cmd, "pin"))
+		return run_command(CMD_PIN, argc - 1, argv + 1);
+	if (!strcmp(cmd, "store"))
+		return run_command(CMD_STORE, argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error("unknown option '%s' (a COMMAND comes first)", cmd);
 	return usage_error("unknown command '%s'", cmd);

@@ -64,7 +64,9 @@ enum tlsguard_error {
 	TLSGUARD_E_FROZEN = -8,      /**< context already used for evaluation */
 	TLSGUARD_E_INTERNAL = -9,    /**< GnuTLS or internal failure */
 	TLSGUARD_E_TRUST_STORE = -10, /**< trust anchors could not be loaded */
-	TLSGUARD_E_RANGE = -11       /**< index or value out of range */
+	TLSGUARD_E_RANGE = -11,      /**< index or value out of range */
+	TLSGUARD_E_STORE = -12       /**< the persistent store is unreadable, corrupt
+	                                  or of an unknown schema version */
 };
 
 /**
@@ -103,7 +105,9 @@ enum tlsguard_code {
 	TLSGUARD_EV_CT_INVALID = 34,
 	TLSGUARD_EV_CT_POLICY_NOT_MET = 35,
 	TLSGUARD_EV_KEY_CHANGED = 36,
-	TLSGUARD_EV_SPLIT_VIEW = 37
+	TLSGUARD_EV_SPLIT_VIEW = 37,
+	TLSGUARD_EV_PIN_EXPIRED = 38        /**< info: a pin set is past its expiry
+	                                         date and was not enforced */
 };
 
 /** Severity of an event. */
@@ -230,7 +234,10 @@ TLSGUARD_API const char *tlsguard_ctx_last_error(const tlsguard_ctx *ctx);
 
 /**
  * Event callback. Called once per event, in order, in the evaluating thread,
- * after all checks ran. \p ev is valid only during the call. The callback may
+ * after all checks ran. Events added after the decision (a failure to
+ * record a trust-on-first-use key or to write the report file) are in the
+ * result but do not reach the callback; they can only make the verdict
+ * stricter. \p ev is valid only during the call. The callback may
  * call any tlsguard_event_* accessor and tlsguard_*_name(); it must not free
  * or reconfigure the context, and for an attached GnuTLS session it must not
  * call GnuTLS on that session.
@@ -242,6 +249,96 @@ typedef int (*tlsguard_event_cb)(const tlsguard_event *ev, void *userdata);
  *  and passed back untouched. \since 0.1 */
 TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_event_callback(tlsguard_ctx *ctx, tlsguard_event_cb cb,
                                                                       void *userdata);
+
+/**
+ * Warnings found while loading configuration (a pin set without a backup
+ * pin, an expired pin set, ...), as "file:line: warning: text". They do not
+ * make a load fail. Borrowed until tlsguard_ctx_free().
+ * \since 0.1
+ */
+TLSGUARD_API size_t tlsguard_ctx_warning_count(const tlsguard_ctx *ctx);
+TLSGUARD_API const char *tlsguard_ctx_warning(const tlsguard_ctx *ctx, size_t i);
+
+/* ------------------------------------------------------------------ */
+/** \defgroup pins Pinning: static SPKI pins and trust on first use      */
+
+/** Pin-set and TOFU flags. */
+#define TLSGUARD_PIN_INCLUDE_SUBDOMAINS 1u /**< also for every name under host */
+#define TLSGUARD_PIN_REPORT_ONLY 2u        /**< report a mismatch, never reject */
+
+/**
+ * Pin \p host: a chain passes when at least one certificate of the
+ * validated path (leaf, intermediate or trust anchor) has one of the pins'
+ * SubjectPublicKeyInfo SHA-256. Same effect as a config section with
+ * "pin" keys; a pin set added for a host replaces an earlier one.
+ * \param host "example.com" or "*.example.com"; copied.
+ * \param pins one or more pins separated by commas or white space, each as
+ *   "sha256/BASE64" or "sha256//BASE64" (curl), pin-sha256="BASE64" (HPKP)
+ *   or 64 hex digits (colons allowed); copied.
+ * \param flags TLSGUARD_PIN_INCLUDE_SUBDOMAINS, TLSGUARD_PIN_REPORT_ONLY.
+ * \param expires Unix time after which the pins are not enforced (an info
+ *   event says so); 0 = never.
+ * \return 0; TLSGUARD_E_INVALID (bad host, flags or pin: see
+ *   tlsguard_ctx_last_error()), TLSGUARD_E_FROZEN, TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_add_pin_set(tlsguard_ctx *ctx, const char *host, const char *pins,
+                                                               unsigned flags, int64_t expires);
+
+/**
+ * Trust on first use for \p host: the first key (leaf SPKI) that passes
+ * every other check is remembered in the store per host and port; a later
+ * different key raises TLSGUARD_EV_KEY_CHANGED (fatal, or a warning with
+ * TLSGUARD_PIN_REPORT_ONLY) and is kept as pending until accepted with
+ * tlsguard_store_tofu_accept(). Same effect as config "tofu = yes". The
+ * key is kept per host and port; an unknown port (0) counts as 443. A
+ * changed key is kept as pending only when the chain failed nothing else.
+ * TLSGUARD_PIN_REPORT_ONLY here affects key changes only, not static pins.
+ * \return 0; TLSGUARD_E_INVALID (see tlsguard_ctx_last_error()),
+ *   TLSGUARD_E_FROZEN, TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_tofu(tlsguard_ctx *ctx, const char *host, unsigned flags);
+
+/**
+ * Use the store at \p path (copied) instead of the default
+ * ($TLSGUARD_STORE, else $XDG_DATA_HOME/tlsguard/store.db, else
+ * ~/.local/share/tlsguard/store.db). Opened at the first evaluation that
+ * needs it; a store that cannot be used rejects those evaluations.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_store(tlsguard_ctx *ctx, const char *path);
+
+/**
+ * Append a JSON report (one object per line) to \p path for every
+ * evaluation that has a pin failure or runs in report-only mode with
+ * warnings or fatal events. Appends are atomic across processes.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_report_file(tlsguard_ctx *ctx, const char *path);
+
+/** Parse one pin in any accepted syntax into its 32 bytes.
+ *  \return 0 or TLSGUARD_E_INVALID. \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_pin_parse(const char *text, size_t len, unsigned char out[32]);
+
+/** The pin (SHA-256 of the SubjectPublicKeyInfo) of a DER certificate.
+ *  \return 0, TLSGUARD_E_CERT_PARSE, TLSGUARD_E_INVALID. \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_pin_from_cert(const unsigned char *der, size_t len,
+                                                             unsigned char out[32]);
+
+/** Pin syntaxes for tlsguard_pin_format(). */
+enum tlsguard_pin_syntax {
+	TLSGUARD_PIN_SYNTAX_SHA256 = 0, /**< sha256/BASE64 */
+	TLSGUARD_PIN_SYNTAX_CURL = 1,   /**< sha256//BASE64 (curl --pinnedpubkey) */
+	TLSGUARD_PIN_SYNTAX_HPKP = 2,   /**< pin-sha256="BASE64" */
+	TLSGUARD_PIN_SYNTAX_HEX = 3     /**< 64 lower-case hex digits */
+};
+
+/** Write \p pin in \p syntax, NUL-terminated, into \p out (100 bytes
+ *  always suffice). \return 0, TLSGUARD_E_INVALID, TLSGUARD_E_RANGE (buffer
+ *  too small). \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_pin_format(const unsigned char pin[32], int syntax, char *out,
+                                                          size_t outlen);
 
 /* ------------------------------------------------------------------ */
 /** \defgroup verify Evaluating a chain                                  */
@@ -289,6 +386,7 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_set_ocsp_response(tlsguar
  *   allocated. Free with tlsguard_result_free().
  * \return 0 when the evaluation completed (read the verdict);
  *   TLSGUARD_E_CERT_PARSE, TLSGUARD_E_EMPTY_CHAIN, TLSGUARD_E_TRUST_STORE,
+ *   TLSGUARD_E_STORE (a trust-on-first-use host and an unusable store),
  *   TLSGUARD_E_INTERNAL, TLSGUARD_E_NOMEM, TLSGUARD_E_INVALID when it could
  *   not (a bad OCSP staple is an event, not an error). Any non-zero return
  *   means: do not trust the peer.
@@ -355,6 +453,15 @@ TLSGUARD_API size_t tlsguard_result_cert_count(const tlsguard_result *res);
  *  NULL if out of range. \since 0.1 */
 TLSGUARD_API const unsigned char *tlsguard_result_cert(const tlsguard_result *res, size_t i, size_t *len);
 
+/**
+ * The JSON report of this evaluation (HPKP-style: host, port, address,
+ * time, served chain as PEM, validated chain, expected pins, failed checks
+ * and events), or NULL when none was made (see
+ * tlsguard_ctx_set_report_file()). Borrowed until tlsguard_result_free().
+ * \since 0.1
+ */
+TLSGUARD_API const char *tlsguard_result_report(const tlsguard_result *res);
+
 /** Free a result and its events. NULL is a no-op. \since 0.1 */
 TLSGUARD_API void tlsguard_result_free(tlsguard_result *res);
 
@@ -385,10 +492,63 @@ TLSGUARD_API int tlsguard_event_cert_index(const tlsguard_event *ev);
 /** Number of presented certificates, and DER of certificate \p i. */
 TLSGUARD_API size_t tlsguard_event_cert_count(const tlsguard_event *ev);
 TLSGUARD_API const unsigned char *tlsguard_event_cert(const tlsguard_event *ev, size_t i, size_t *len);
+/** The evaluation's JSON report when this event is part of it (pin
+ *  failures; every warning or fatal event in report-only mode), else NULL. */
+TLSGUARD_API const char *tlsguard_event_report(const tlsguard_event *ev);
 /** 1 if the policy lets the callback override this event, else 0. */
 TLSGUARD_API int tlsguard_event_overridable(const tlsguard_event *ev);
 /** The decision the callback returned for this event (TLSGUARD_DECISION_*). */
 TLSGUARD_API int tlsguard_event_decision(const tlsguard_event *ev);
+
+/* ------------------------------------------------------------------ */
+/** \defgroup store The persistent store (trust-on-first-use keys, ...).
+ *  A tlsguard_store handle belongs to one thread at a time; any number of
+ *  processes may use the same store file at once. */
+
+typedef struct tlsguard_store tlsguard_store;
+
+/** tlsguard_store_open() flag: create the file (and directory) if missing. */
+#define TLSGUARD_STORE_CREATE 1u
+
+/**
+ * Open the store at \p path (NULL: the default path, see
+ * tlsguard_ctx_set_store()). A missing store without TLSGUARD_STORE_CREATE,
+ * an unreadable or corrupt file, or a schema newer than this library is
+ * TLSGUARD_E_STORE; the file is never recreated. When *out is set on
+ * error, tlsguard_store_last_error(*out) says why; free it with
+ * tlsguard_store_close().
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_store_open(tlsguard_store **out, const char *path, unsigned flags);
+TLSGUARD_API void tlsguard_store_close(tlsguard_store *st);
+/** Path of the store file; borrowed. */
+TLSGUARD_API const char *tlsguard_store_path(const tlsguard_store *st);
+/** Message of the last failed call on this handle; "" if none. */
+TLSGUARD_API const char *tlsguard_store_last_error(const tlsguard_store *st);
+
+/** One trust-on-first-use record, as tlsguard_store_tofu_list() reports it.
+ *  \p pending is NULL when no changed key is waiting for acceptance. All
+ *  pointers are valid during the call only. Return non-zero to stop. */
+typedef int (*tlsguard_tofu_cb)(const char *host, unsigned port, const unsigned char spki[32], int64_t first_seen,
+                                int64_t last_seen, uint64_t seen_count, const unsigned char *pending,
+                                int64_t pending_seen, void *userdata);
+
+/** Visit every record (or those of \p host when not NULL), ordered by host
+ *  and port. \return the number visited, or a negative code. \since 0.1 */
+TLSGUARD_API int tlsguard_store_tofu_list(tlsguard_store *st, const char *host, tlsguard_tofu_cb cb, void *userdata);
+
+/** Forget \p host (every port when \p port is 0). \return the number of
+ *  records removed, or a negative code. \since 0.1 */
+TLSGUARD_API int tlsguard_store_tofu_forget(tlsguard_store *st, const char *host, unsigned port);
+
+/** Accept the pending (changed) key of host:port as its key.
+ *  \return 0; TLSGUARD_E_RANGE when nothing is pending; other codes.
+ *  \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_store_tofu_accept(tlsguard_store *st, const char *host,
+                                                                 unsigned port);
+
+/** Integrity and schema check. \return 0 or TLSGUARD_E_STORE. \since 0.1 */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_store_check(tlsguard_store *st);
 
 #ifdef __cplusplus
 }

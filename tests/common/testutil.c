@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,6 +111,164 @@ tlsguard_result *verify_file(const tlsguard_ctx *ctx, const char *name, const ch
 	ck_assert_msg(res != NULL, "no result for %s (rc %d)", name, *rc);
 	return res;
 }
+
+void assert_verdict(const tlsguard_ctx *ctx, const char *chain, const char *host, int verdict)
+{
+	int rc;
+	tlsguard_result *res = verify_file(ctx, chain, host, &rc);
+
+	ck_assert_msg(rc == 0, "%s for %s: rc %d (%s)", chain, host, rc, tlsguard_strerror(rc));
+	ck_assert_msg(tlsguard_result_verdict(res) == verdict, "%s for %s: verdict %d, expected %d (%zu events)", chain,
+	              host, tlsguard_result_verdict(res), verdict, tlsguard_result_event_count(res));
+	tlsguard_result_free(res);
+}
+
+/* ------------------------------------------------------------------ temporary directories */
+
+/* What the tmpdir_* helpers made, oldest first, so that tmpdir_remove()
+ * removes exactly that (newest first: files before their directories). */
+struct made {
+	char *path;
+	int is_dir;
+};
+static struct made *made;
+static size_t nmade, made_cap;
+
+static char *path_join(const char *dir, const char *name)
+{
+	int n = snprintf(NULL, 0, "%s/%s", dir, name);
+	char *p;
+
+	ck_assert_int_gt(n, 0);
+	p = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(p);
+	snprintf(p, (size_t)n + 1, "%s/%s", dir, name);
+	return p;
+}
+
+/* Record @path (taking it) unless it is known already; returns the stored
+ * copy. */
+static const char *made_add(char *path, int is_dir)
+{
+	size_t i;
+
+	for (i = 0; i < nmade; i++) {
+		if (strcmp(made[i].path, path) == 0) {
+			free(path);
+			return made[i].path;
+		}
+	}
+	if (nmade == made_cap) {
+		size_t cap = made_cap ? 2 * made_cap : 16;
+		struct made *m = realloc(made, cap * sizeof(*m));
+		ck_assert_ptr_nonnull(m);
+		made = m;
+		made_cap = cap;
+	}
+	made[nmade].path = path;
+	made[nmade].is_dir = is_dir;
+	return made[nmade++].path;
+}
+
+static void made_drop(size_t i)
+{
+	free(made[i].path);
+	memmove(&made[i], &made[i + 1], (nmade - i - 1) * sizeof(made[0]));
+	if (--nmade == 0) {
+		free(made);
+		made = NULL;
+		made_cap = 0;
+	}
+}
+
+char *tmpdir_new(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir = path_join(base != NULL && base[0] != '\0' ? base : "/tmp", "tlsguard-test-XXXXXX");
+
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp(%s): %s", dir, strerror(errno));
+	return dir;
+}
+
+static const char *tmpdir_write_n(const char *dir, const char *name, const void *data, size_t len)
+{
+	char *path = path_join(dir, name);
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	return made_add(path, 0);
+}
+
+const char *tmpdir_write(const char *dir, const char *name, const char *text)
+{
+	return tmpdir_write_n(dir, name, text, strlen(text));
+}
+
+const char *tmpdir_copy_fixture(const char *dir, const char *fixture_name, const char *as)
+{
+	size_t len;
+	unsigned char *data = file_load(fixture_name, &len);
+	const char *path = tmpdir_write_n(dir, as, data, len);
+
+	free(data);
+	return path;
+}
+
+const char *tmpdir_mkdir(const char *dir, const char *name)
+{
+	char *path = path_join(dir, name);
+
+	ck_assert_msg(mkdir(path, 0700) == 0, "mkdir(%s): %s", path, strerror(errno));
+	return made_add(path, 1);
+}
+
+void tmpdir_unlink(const char *path)
+{
+	size_t i;
+
+	ck_assert_msg(unlink(path) == 0, "unlink(%s): %s", path, strerror(errno));
+	for (i = 0; i < nmade; i++) {
+		if (strcmp(made[i].path, path) == 0) {
+			made_drop(i);
+			break;
+		}
+	}
+}
+
+void tmpdir_remove(char *dir)
+{
+	size_t dlen = strlen(dir), i = nmade;
+
+	while (i-- > 0) {
+		const char *p = made[i].path;
+		if (strncmp(p, dir, dlen) != 0 || p[dlen] != '/')
+			continue;
+		if (made[i].is_dir)
+			ck_assert_msg(rmdir(p) == 0, "rmdir(%s): %s", p, strerror(errno));
+		else
+			ck_assert_msg(unlink(p) == 0, "unlink(%s): %s", p, strerror(errno));
+		made_drop(i);
+	}
+	ck_assert_msg(rmdir(dir) == 0, "rmdir(%s): %s", dir, strerror(errno));
+	free(dir);
+}
+
+/* ------------------------------------------------------------------ main */
+
+int test_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ------------------------------------------------------------------ gnutls-serv */
 
 static int port_open(unsigned port)
 {

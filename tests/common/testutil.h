@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <check.h>
+
 #include <tlsguard/tlsguard.h>
 
 /* Verification time used with the generated fixtures: 2026-06-01 00:00 UTC. */
@@ -32,6 +34,40 @@ tlsguard_ctx *test_ctx(void);
 /* Evaluate chain file @name for @host with @ctx; returns the result (never
  * NULL: aborts otherwise) and stores the return code in *rc. */
 tlsguard_result *verify_file(const tlsguard_ctx *ctx, const char *name, const char *host, int *rc);
+/* Evaluate chain file @chain for @host with @ctx and assert that the
+ * evaluation completed (rc 0) with @verdict (TLSGUARD_ACCEPT or
+ * TLSGUARD_REJECT). The result is freed. */
+void assert_verdict(const tlsguard_ctx *ctx, const char *chain, const char *host, int verdict);
+
+/* Temporary directories for file-based tests. Each path returned below
+ * stays valid until tmpdir_remove() of its directory. Every helper aborts
+ * the test (ck_abort) on failure.
+ *
+ * A new, empty directory $TMPDIR/tlsguard-test-XXXXXX (TMPDIR defaults to
+ * /tmp). Caller passes it to tmpdir_remove(). */
+char *tmpdir_new(void);
+/* Write @text (without its NUL) to @dir/@name, replacing any earlier file of
+ * that name; @dir is a tmpdir_new() directory or a tmpdir_mkdir() below one.
+ * Returns the file's path. */
+const char *tmpdir_write(const char *dir, const char *name, const char *text);
+/* Copy fixture @fixture_name to @dir/@as byte for byte; returns the path. */
+const char *tmpdir_copy_fixture(const char *dir, const char *fixture_name, const char *as);
+/* Create the directory @dir/@name (mode 0700); returns its path. */
+const char *tmpdir_mkdir(const char *dir, const char *name);
+/* Remove the file @path, made by one of the helpers above, ahead of
+ * tmpdir_remove(), asserting that it was still there. A path the helpers
+ * returned is invalid afterwards (as after free()). */
+void tmpdir_unlink(const char *path);
+/* Remove every file and directory the helpers above made below @dir
+ * (newest first), then @dir itself, and free @dir. Asserts that each removal
+ * succeeds: the directory held exactly what the test made. (A test that
+ * empties @dir with tmpdir_unlink() and removes it itself just frees it.) */
+void tmpdir_remove(char *dir);
+
+/* main() of a Check program: run @s (CK_NORMAL output; the CK_FORK,
+ * CK_RUN_CASE, ... environment variables still apply), free it, and return
+ * EXIT_SUCCESS when every test passed, else EXIT_FAILURE. */
+int test_run(Suite *s);
 
 /* Start `gnutls-serv` on 127.0.0.1 with the given cert chain and key
  * fixtures (extra args appended, NULL-terminated) on a free port. Returns the

@@ -10,7 +10,7 @@
 #   -t  seconds per target (default 180)
 #   -d  fixture directory: also seed fuzz_chain from it (make-chain-seeds.sh)
 #   -n  build only, do not run
-#   TARGET: config, chain (default: all)
+#   TARGET: config, chain, pin (default: all)
 # Environment: CC (default clang), FUZZ_CFLAGS (extra flags), FUZZ_JOBS
 # (parallel fuzzing processes per target, default 1).
 #
@@ -45,7 +45,7 @@ while getopts s:b:o:t:d:n opt; do
 done
 shift $((OPTIND - 1))
 [ -n "$build" ] || build=$src
-targets=${*:-config chain}
+targets=${*:-config chain pin}
 cc=${CC:-clang}
 jobs=${FUZZ_JOBS:-1}
 
@@ -60,7 +60,7 @@ for t in $targets; do
 	echo "building $out/fuzz_$t"
 	$cc $flags ${FUZZ_CFLAGS:-} -I"$src/include" -I"$build/include" -I"$src/lib" -I"$build" \
 		"$src/tests/fuzz/fuzz_$t.c" "$src"/lib/*.c \
-		$(pkg-config --cflags --libs gnutls) -lpthread -o "$out/fuzz_$t" || exit 2
+		$(pkg-config --cflags --libs gnutls sqlite3) -lpthread -o "$out/fuzz_$t" || exit 2
 done
 [ $run -eq 1 ] || exit 0
 

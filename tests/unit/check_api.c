@@ -6,11 +6,9 @@
 #include "config.h"
 
 #include <check.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -62,30 +60,6 @@ static void assert_parse_failure(const tlsguard_ctx *ctx, const unsigned char *c
 	assert_only_event(res, TLSGUARD_EV_MALFORMED_CHAIN, idx);
 	ck_assert_uint_eq(tlsguard_result_cert_count(res), n);
 	tlsguard_result_free(res);
-}
-
-static char *make_tmpdir(void)
-{
-	char *d = strdup("/tmp/tlsguard-api-XXXXXX");
-	ck_assert_ptr_nonnull(d);
-	ck_assert_ptr_nonnull(mkdtemp(d));
-	return d;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-static void copy_fixture(const char *name, const char *dst)
-{
-	size_t len;
-	unsigned char *d = file_load(name, &len);
-	write_file(dst, d, len);
-	free(d);
 }
 
 /* ------------------------------------------------------------------ NULL arguments */
@@ -274,12 +248,14 @@ START_TEST(test_strerror)
 	static const int codes[] = {TLSGUARD_OK,         TLSGUARD_E_INVALID,        TLSGUARD_E_NOMEM,
 	                            TLSGUARD_E_IO,       TLSGUARD_E_CONFIG,         TLSGUARD_E_CERT_PARSE,
 	                            TLSGUARD_E_EMPTY_CHAIN, TLSGUARD_E_CHAIN_TOO_LONG, TLSGUARD_E_FROZEN,
-	                            TLSGUARD_E_INTERNAL, TLSGUARD_E_TRUST_STORE,    TLSGUARD_E_RANGE};
+	                            TLSGUARD_E_INTERNAL, TLSGUARD_E_TRUST_STORE,    TLSGUARD_E_RANGE,
+	                            TLSGUARD_E_STORE};
 	static const char *const names[] = {"TLSGUARD_OK",         "TLSGUARD_E_INVALID",        "TLSGUARD_E_NOMEM",
 	                                    "TLSGUARD_E_IO",       "TLSGUARD_E_CONFIG",         "TLSGUARD_E_CERT_PARSE",
 	                                    "TLSGUARD_E_EMPTY_CHAIN", "TLSGUARD_E_CHAIN_TOO_LONG", "TLSGUARD_E_FROZEN",
-	                                    "TLSGUARD_E_INTERNAL", "TLSGUARD_E_TRUST_STORE",    "TLSGUARD_E_RANGE"};
-	static const int unknown[] = {1, 2, -12, -13, 100, -1000, INT32_MIN, INT32_MAX};
+	                                    "TLSGUARD_E_INTERNAL", "TLSGUARD_E_TRUST_STORE",    "TLSGUARD_E_RANGE",
+	                                    "TLSGUARD_E_STORE"};
+	static const int unknown[] = {1, 2, -13, -14, 100, -1000, INT32_MIN, INT32_MAX};
 	size_t i, j;
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -706,13 +682,8 @@ END_TEST
 START_TEST(test_frozen)
 {
 	tlsguard_ctx *ctx = test_ctx();
-	tlsguard_result *res;
-	int rc;
 
-	res = verify_file(ctx, "good-chain.pem", "good.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
-	tlsguard_result_free(res);
+	assert_verdict(ctx, "good-chain.pem", "good.example.test", TLSGUARD_ACCEPT);
 
 #define FROZEN(call)                                                                                         \
 	do {                                                                                                     \
@@ -729,14 +700,8 @@ START_TEST(test_frozen)
 #undef FROZEN
 
 	/* Still evaluates, with the old policy. */
-	res = verify_file(ctx, "expired-chain.pem", "expired.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
-	tlsguard_result_free(res);
-	res = verify_file(ctx, "untrusted.pem", "good.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
-	tlsguard_result_free(res);
+	assert_verdict(ctx, "expired-chain.pem", "expired.example.test", TLSGUARD_REJECT);
+	assert_verdict(ctx, "untrusted.pem", "good.example.test", TLSGUARD_REJECT);
 	tlsguard_ctx_free(ctx);
 }
 END_TEST
@@ -760,8 +725,9 @@ END_TEST
 START_TEST(test_add_ca_errors)
 {
 	tlsguard_ctx *ctx = NULL;
-	char *dir = make_tmpdir();
-	char path[512], missing[512];
+	char *dir = tmpdir_new();
+	const char *path;
+	char missing[4096];
 
 	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
 
@@ -770,8 +736,7 @@ START_TEST(test_add_ca_errors)
 	ck_assert_msg(strstr(tlsguard_ctx_last_error(ctx), missing) != NULL, "last_error: %s",
 	              tlsguard_ctx_last_error(ctx));
 
-	snprintf(path, sizeof(path), "%s/garbage.pem", dir);
-	write_file(path, "not a certificate\n", 18);
+	path = tmpdir_write(dir, "garbage.pem", "not a certificate\n");
 	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, path), TLSGUARD_E_CERT_PARSE);
 	ck_assert_msg(strstr(tlsguard_ctx_last_error(ctx), path) != NULL, "last_error: %s",
 	              tlsguard_ctx_last_error(ctx));
@@ -779,7 +744,7 @@ START_TEST(test_add_ca_errors)
 	/* A directory with only that garbage file holds no CA. */
 	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, dir), TLSGUARD_E_CERT_PARSE);
 	ck_assert_msg(strstr(tlsguard_ctx_last_error(ctx), dir) != NULL, "last_error: %s", tlsguard_ctx_last_error(ctx));
-	ck_assert_int_eq(unlink(path), 0);
+	tmpdir_unlink(path);
 
 	/* An empty directory neither. */
 	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, dir), TLSGUARD_E_CERT_PARSE);
@@ -789,18 +754,11 @@ START_TEST(test_add_ca_errors)
 	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), "");
 
 	/* None of the failed paths was kept: only root-ca.der is trusted. */
-	{
-		int rc;
-		tlsguard_result *res;
-		ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
-		ck_assert_int_eq(rmdir(dir), 0);
-		res = verify_file(ctx, "good-chain.pem", "good.example.test", &rc);
-		ck_assert_int_eq(rc, 0);
-		ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
-		tlsguard_result_free(res);
-	}
+	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	assert_verdict(ctx, "good-chain.pem", "good.example.test", TLSGUARD_ACCEPT);
 	tlsguard_ctx_free(ctx);
-	free(dir);
+	free(dir); /* removed above */
 }
 END_TEST
 
@@ -808,14 +766,11 @@ START_TEST(test_add_ca_directory)
 {
 	tlsguard_ctx *ctx = NULL;
 	tlsguard_result *res;
-	char *dir = make_tmpdir();
-	char path[512], readme[512];
+	char *dir = tmpdir_new();
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/root-ca.pem", dir);
-	snprintf(readme, sizeof(readme), "%s/README", dir);
-	copy_fixture("root-ca.pem", path);
-	write_file(readme, "not a certificate\n", 18); /* skipped */
+	tmpdir_copy_fixture(dir, "root-ca.pem", "root-ca.pem");
+	tmpdir_write(dir, "README", "not a certificate\n"); /* skipped */
 
 	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
 	ck_assert_msg(tlsguard_ctx_add_ca(ctx, dir) == 0, "%s", tlsguard_ctx_last_error(ctx));
@@ -826,11 +781,7 @@ START_TEST(test_add_ca_directory)
 	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
-
-	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(unlink(readme), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
@@ -863,31 +814,27 @@ static int override_all_cb(const tlsguard_event *ev, void *userdata)
 
 START_TEST(test_trust_store_removed)
 {
-	char *dir = make_tmpdir();
-	char path[512];
+	char *dir = tmpdir_new();
+	const char *path = tmpdir_copy_fixture(dir, "root-ca.pem", "ca.pem");
 	tlsguard_ctx *ctx = NULL;
 
-	snprintf(path, sizeof(path), "%s/ca.pem", dir);
-	copy_fixture("root-ca.pem", path);
 	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
 	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, path), 0);
 	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
-	ck_assert_int_eq(unlink(path), 0);
+	tmpdir_unlink(path);
 	assert_trust_failure(ctx, TLSGUARD_E_TRUST_STORE, TLSGUARD_E_IO);
 	tlsguard_ctx_free(ctx);
-	ck_assert_int_eq(rmdir(dir), 0);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
 START_TEST(test_trust_store_removed_config)
 {
-	char *dir = make_tmpdir();
-	char path[512], conf[1024];
+	char *dir = tmpdir_new();
+	const char *path = tmpdir_copy_fixture(dir, "root-ca.pem", "ca.pem");
+	char conf[4200];
 	tlsguard_ctx *ctx = NULL;
 
-	snprintf(path, sizeof(path), "%s/ca.pem", dir);
-	copy_fixture("root-ca.pem", path);
 	/* the most permissive policy there is, with a callback overriding all */
 	snprintf(conf, sizeof(conf),
 	         "[default]\nca-file = %s\nmode = interactive\noverridable = untrusted-issuer, expired\n", path);
@@ -896,33 +843,28 @@ START_TEST(test_trust_store_removed_config)
 	              tlsguard_ctx_last_error(ctx));
 	ck_assert_int_eq(tlsguard_ctx_set_event_callback(ctx, override_all_cb, NULL), 0);
 	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
-	ck_assert_int_eq(unlink(path), 0);
+	tmpdir_unlink(path);
 	assert_trust_failure(ctx, TLSGUARD_E_TRUST_STORE, TLSGUARD_E_IO);
 	tlsguard_ctx_free(ctx);
-	ck_assert_int_eq(rmdir(dir), 0);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
 START_TEST(test_trust_store_replaced)
 {
-	char *dir = make_tmpdir();
-	char path[512];
+	char *dir = tmpdir_new();
+	const char *path = tmpdir_copy_fixture(dir, "root-ca.pem", "ca.pem");
 	tlsguard_ctx *ctx = NULL;
 
-	snprintf(path, sizeof(path), "%s/ca.pem", dir);
-	copy_fixture("root-ca.pem", path);
 	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
 	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, path), 0);
 	ck_assert_int_eq(tlsguard_ctx_load_config_mem(ctx, "mode = report-only\n", 19, NULL), 0);
 	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
-	write_file(path, "garbage\n", 8);
+	tmpdir_write(dir, "ca.pem", "garbage\n");
 	/* Report-only does not let a missing trust store through. */
 	assert_trust_failure(ctx, TLSGUARD_E_TRUST_STORE, TLSGUARD_E_CERT_PARSE);
 	tlsguard_ctx_free(ctx);
-	ck_assert_int_eq(unlink(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
@@ -1102,10 +1044,10 @@ START_TEST(test_out_of_range)
 	ck_assert_ptr_nonnull(tlsguard_result_event(res, 0));
 	ck_assert_ptr_null(tlsguard_result_event(res, 1));
 	ck_assert_ptr_null(tlsguard_result_event(res, SIZE_MAX));
-	ck_assert_uint_eq(tlsguard_result_check_count(res), 6);
-	ck_assert_int_eq(tlsguard_result_check_outcome(res, 6), TLSGUARD_CHECK_ERROR);
+	ck_assert_uint_eq(tlsguard_result_check_count(res), 8);
+	ck_assert_int_eq(tlsguard_result_check_outcome(res, 8), TLSGUARD_CHECK_ERROR);
 	ck_assert_int_eq(tlsguard_result_check_outcome(res, SIZE_MAX), TLSGUARD_CHECK_ERROR);
-	ck_assert_ptr_null(tlsguard_result_check_name(res, 6));
+	ck_assert_ptr_null(tlsguard_result_check_name(res, 8));
 	ck_assert_ptr_null(tlsguard_result_check_name(res, SIZE_MAX));
 	ck_assert_int_eq(tlsguard_result_has_event(res, 0), 0);
 	ck_assert_int_eq(tlsguard_result_has_event(res, 9999), 0);
@@ -1211,11 +1153,5 @@ static Suite *api_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(api_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(api_suite());
 }

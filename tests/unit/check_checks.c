@@ -19,8 +19,9 @@
 #include "testutil.h"
 #include "tg.h"
 
-#define NCHECKS 6
-static const char *const check_names[NCHECKS] = {"chain", "validity", "hostname", "eku", "crypto", "ocsp"};
+#define NCHECKS 8
+static const char *const check_names[NCHECKS] = {"chain", "validity", "hostname", "eku",
+                                                 "crypto", "ocsp",     "pin",      "tofu"};
 
 enum { P = TLSGUARD_CHECK_PASS, F = TLSGUARD_CHECK_FAIL, S = TLSGUARD_CHECK_SKIP };
 
@@ -144,7 +145,7 @@ struct chain_case {
 
 #define FATAL TLSGUARD_SEV_FATAL
 #define EV(c, i, chk) {TLSGUARD_EV_##c, FATAL, i, chk}
-#define ACCEPT_ALL {P, P, P, P, P, S}
+#define ACCEPT_ALL {P, P, P, P, P, S, S, S}
 
 static const struct chain_case chain_cases[] = {
     /* success paths, DNS and IP SANs, with and without the root */
@@ -158,69 +159,69 @@ static const struct chain_case chain_cases[] = {
     {"good-fullchain.pem", "::1", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     /* an IP the certificate does not name, and a name it does not list */
     {"good-chain.pem", "127.0.0.2", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S}, "127.0.0.2"},
+     {P, P, F, P, P, S, S, S}, "127.0.0.2"},
     {"good-chain.pem", "example.test", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S}, "DNS:good.example.test"},
+     {P, P, F, P, P, S, S, S}, "DNS:good.example.test"},
     /* no staple is not a failure: revocation is then unknown, not "revoked" */
     {"revoked-chain.pem", "revoked.example.test", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
 
     /* chain */
     {"untrusted.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1, {EV(UNTRUSTED_ISSUER, 0, "chain")},
-     {F, P, P, P, P, S}, "Untrusted Other Root CA"},
+     {F, P, P, P, P, S, S, S}, "Untrusted Other Root CA"},
     {"selfsigned.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1, {EV(UNTRUSTED_ISSUER, 0, "chain")},
-     {F, P, P, P, P, S}, "self-signed"},
+     {F, P, P, P, P, S, S, S}, "self-signed"},
     {"notca-chain.pem", "notca.example.test", NULL, TLSGUARD_REJECT, 1, {EV(INVALID_CHAIN, 0, "chain")},
-     {F, P, P, P, P, S}, NULL},
+     {F, P, P, P, P, S, S, S}, NULL},
 
     /* validity */
     {"expired-chain.pem", "expired.example.test", NULL, TLSGUARD_REJECT, 1, {EV(EXPIRED, 0, "validity")},
-     {P, F, P, P, P, S}, "2021-01-01"},
+     {P, F, P, P, P, S, S, S}, "2021-01-01"},
     {"notyet-chain.pem", "notyet.example.test", NULL, TLSGUARD_REJECT, 1, {EV(NOT_YET_VALID, 0, "validity")},
-     {P, F, P, P, P, S}, "2040-01-01"},
+     {P, F, P, P, P, S, S, S}, "2040-01-01"},
 
     /* hostname: SAN only, the CN is never used */
     {"wronghost-chain.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1,
-     {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S}, "other.example.test"},
+     {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S, S, S}, "other.example.test"},
     {"cn-only-chain.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S}, "no subjectAltName"},
+     {P, P, F, P, P, S, S, S}, "no subjectAltName"},
 
     /* crypto */
     {"weak-rsa-chain.pem", "weak.example.test", NULL, TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},
-     {P, P, P, P, F, S}, "1024"},
+     {P, P, P, P, F, S, S, S}, "1024"},
     {"weak-rsa-chain.pem", "weak.example.test", "min-rsa-bits = 1024\n", TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL,
      NULL},
     {"sha1-chain.pem", "sha1.example.test", NULL, TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},
-     {P, P, P, P, F, S}, "SHA-1"},
+     {P, P, P, P, F, S, S, S}, "SHA-1"},
     {"sha1-chain.pem", "sha1.example.test", "allow-sha1 = yes\n", TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     /* allow-sha1 does not allow MD5 */
     {"md5-chain.pem", "md5.example.test", "allow-sha1 = yes\n", TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},
-     {P, P, P, P, F, S}, "MD5"},
+     {P, P, P, P, F, S, S, S}, "MD5"},
     {"md5-chain.pem", "md5.example.test", NULL, TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},
-     {P, P, P, P, F, S}, "MD5"},
+     {P, P, P, P, F, S, S, S}, "MD5"},
 
     /* eku */
     {"clientauth-chain.pem", "client.example.test", NULL, TLSGUARD_REJECT, 1, {EV(BAD_KEY_USAGE, 0, "eku")},
-     {P, P, P, F, P, S}, "1.3.6.1.5.5.7.3.2"},
+     {P, P, P, F, P, S, S, S}, "1.3.6.1.5.5.7.3.2"},
     {"eku-int-chain.pem", "ekuint.example.test", NULL, TLSGUARD_REJECT, 1, {EV(BAD_KEY_USAGE, 1, "eku")},
-     {P, P, P, F, P, S}, "certificate 1"},
+     {P, P, P, F, P, S, S, S}, "certificate 1"},
 
     /* everything at once: every check runs after one failed */
     {"bad-all.pem", "good.example.test", NULL, TLSGUARD_REJECT, 3,
      {EV(UNTRUSTED_ISSUER, 0, "chain"), EV(EXPIRED, 0, "validity"), EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {F, F, F, P, P, S}, "self-signed"},
+     {F, F, F, P, P, S, S, S}, "self-signed"},
 
     /* wildcards end to end */
     {"wildcard-chain.pem", "a.wild.example.test", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     {"wildcard-chain.pem", "A.Wild.Example.TEST", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     {"wildcard-chain.pem", "a.wild.example.test.", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     {"wildcard-chain.pem", "wild.example.test", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S}, "*.wild.example.test"},
+     {P, P, F, P, P, S, S, S}, "*.wild.example.test"},
     {"wildcard-chain.pem", "a.b.wild.example.test", NULL, TLSGUARD_REJECT, 1,
-     {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S}, "*.wild.example.test"},
+     {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S, S, S}, "*.wild.example.test"},
     {"wildcard-chain.pem", "127.0.0.1", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S}, NULL},
+     {P, P, F, P, P, S, S, S}, NULL},
     {"wildcard-chain.pem", "::1", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S}, NULL},
+     {P, P, F, P, P, S, S, S}, NULL},
 };
 
 #define NCASES (sizeof(chain_cases) / sizeof(chain_cases[0]))
@@ -517,14 +518,37 @@ END_TEST
 
 /* ------------------------------------------------------------------ OCSP */
 
-static const int ocsp_pass[NCHECKS] = {P, P, P, P, P, P};
-static const int ocsp_fail[NCHECKS] = {P, P, P, P, P, F};
+static const int ocsp_pass[NCHECKS] = {P, P, P, P, P, P, S, S};
+static const int ocsp_fail[NCHECKS] = {P, P, P, P, P, F, S, S};
 
 static tlsguard_ctx *ctx_at(int64_t t)
 {
 	tlsguard_ctx *ctx = test_ctx();
 	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, t), 0);
 	return ctx;
+}
+
+/* Evaluate @chain for @host on @ctx with the staple fixture @ocsp_file, the
+ * clock set @offset seconds after that staple's thisUpdate. The evaluation
+ * must complete (rc 0). */
+static tlsguard_result *verify_stapled(tlsguard_ctx *ctx, const char *chain, const char *host, const char *ocsp_file,
+                                       int64_t offset)
+{
+	tlsguard_result *res;
+	int rc;
+
+	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, ocsp_this_update(ocsp_file) + offset), 0);
+	res = verify_req(ctx, chain, host, ocsp_file, NULL, 0, &rc);
+	ck_assert_int_eq(rc, 0);
+	return res;
+}
+
+/* A good staple: no event, every check passes (ocsp too), accepted. */
+static void assert_ocsp_pass(const tlsguard_result *res)
+{
+	ck_assert_uint_eq(tlsguard_result_event_count(res), 0);
+	assert_outcomes(res, ocsp_pass);
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
 }
 
 static void assert_ocsp_warning(tlsguard_result *res, const char *host, const char *detail)
@@ -543,14 +567,10 @@ static void assert_ocsp_warning(tlsguard_result *res, const char *host, const ch
 
 START_TEST(test_ocsp_good)
 {
-	tlsguard_ctx *ctx = ctx_at(ocsp_this_update("ocsp-good.der") + 3600);
-	int rc;
-	tlsguard_result *res = verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-good.der", NULL, 0, &rc);
+	tlsguard_ctx *ctx = test_ctx();
+	tlsguard_result *res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-good.der", 3600);
 
-	ck_assert_int_eq(rc, 0);
-	ck_assert_uint_eq(tlsguard_result_event_count(res), 0);
-	assert_outcomes(res, ocsp_pass);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
+	assert_ocsp_pass(res);
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
 }
@@ -558,15 +578,10 @@ END_TEST
 
 START_TEST(test_ocsp_good_fullchain)
 {
-	tlsguard_ctx *ctx = ctx_at(ocsp_this_update("ocsp-good.der") + 3600);
-	int rc;
-	tlsguard_result *res =
-	    verify_req(ctx, "good-fullchain.pem", "good.example.test", "ocsp-good.der", NULL, 0, &rc);
+	tlsguard_ctx *ctx = test_ctx();
+	tlsguard_result *res = verify_stapled(ctx, "good-fullchain.pem", "good.example.test", "ocsp-good.der", 3600);
 
-	ck_assert_int_eq(rc, 0);
-	ck_assert_uint_eq(tlsguard_result_event_count(res), 0);
-	assert_outcomes(res, ocsp_pass);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
+	assert_ocsp_pass(res);
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
 }
@@ -574,12 +589,10 @@ END_TEST
 
 START_TEST(test_ocsp_revoked)
 {
-	tlsguard_ctx *ctx = ctx_at(ocsp_this_update("ocsp-revoked.der") + 3600);
-	int rc;
+	tlsguard_ctx *ctx = test_ctx();
 	tlsguard_result *res =
-	    verify_req(ctx, "revoked-chain.pem", "revoked.example.test", "ocsp-revoked.der", NULL, 0, &rc);
+	    verify_stapled(ctx, "revoked-chain.pem", "revoked.example.test", "ocsp-revoked.der", 3600);
 
-	ck_assert_int_eq(rc, 0);
 	ck_assert_uint_eq(tlsguard_result_event_count(res), 1);
 	assert_event(res, 0, TLSGUARD_EV_REVOKED, FATAL, 0, "ocsp", "revoked.example.test");
 	ck_assert_msg(strstr(tlsguard_event_detail(tlsguard_result_event(res, 0)), "2025-01-01") != NULL, "detail: %s",
@@ -593,11 +606,9 @@ END_TEST
 
 START_TEST(test_ocsp_badsig)
 {
-	tlsguard_ctx *ctx = ctx_at(ocsp_this_update("ocsp-badsig.der") + 3600);
-	int rc;
-	tlsguard_result *res = verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-badsig.der", NULL, 0, &rc);
+	tlsguard_ctx *ctx = test_ctx();
+	tlsguard_result *res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-badsig.der", 3600);
 
-	ck_assert_int_eq(rc, 0);
 	assert_ocsp_warning(res, "good.example.test", "signature does not verify");
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
@@ -607,12 +618,9 @@ END_TEST
 START_TEST(test_ocsp_other_cert)
 {
 	/* A genuine, correctly signed response, but about the revoked cert. */
-	tlsguard_ctx *ctx = ctx_at(ocsp_this_update("ocsp-revoked.der") + 3600);
-	int rc;
-	tlsguard_result *res =
-	    verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-revoked.der", NULL, 0, &rc);
+	tlsguard_ctx *ctx = test_ctx();
+	tlsguard_result *res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-revoked.der", 3600);
 
-	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(tlsguard_result_has_event(res, TLSGUARD_EV_REVOKED), 0);
 	assert_ocsp_warning(res, "good.example.test", "another certificate");
 	tlsguard_result_free(res);
@@ -622,28 +630,23 @@ END_TEST
 
 START_TEST(test_ocsp_stale)
 {
-	int64_t tu = ocsp_this_update("ocsp-short.der");
-	tlsguard_ctx *ctx = ctx_at(tu + 30 * 86400);
-	int rc;
-	tlsguard_result *res = verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-short.der", NULL, 0, &rc);
+	tlsguard_ctx *ctx = test_ctx();
+	tlsguard_result *res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-short.der", 30 * 86400);
 
-	ck_assert_int_eq(rc, 0);
 	assert_ocsp_warning(res, "good.example.test", "stale");
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
 
 	/* Two days after thisUpdate the one-day response is also stale... */
-	ctx = ctx_at(tu + 2 * 86400);
-	res = verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-short.der", NULL, 0, &rc);
-	ck_assert_int_eq(rc, 0);
+	ctx = test_ctx();
+	res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-short.der", 2 * 86400);
 	assert_ocsp_warning(res, "good.example.test", "stale");
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
 
 	/* ...but fresh one hour after it. */
-	ctx = ctx_at(tu + 3600);
-	res = verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-short.der", NULL, 0, &rc);
-	ck_assert_int_eq(rc, 0);
+	ctx = test_ctx();
+	res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-short.der", 3600);
 	ck_assert_uint_eq(tlsguard_result_event_count(res), 0);
 	assert_outcomes(res, ocsp_pass);
 	tlsguard_result_free(res);
@@ -653,11 +656,9 @@ END_TEST
 
 START_TEST(test_ocsp_future)
 {
-	tlsguard_ctx *ctx = ctx_at(ocsp_this_update("ocsp-good.der") - 86400);
-	int rc;
-	tlsguard_result *res = verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-good.der", NULL, 0, &rc);
+	tlsguard_ctx *ctx = test_ctx();
+	tlsguard_result *res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-good.der", -86400);
 
-	ck_assert_int_eq(rc, 0);
 	assert_ocsp_warning(res, "good.example.test", "future");
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
@@ -698,11 +699,9 @@ END_TEST
 /* A staple on a chain whose leaf issuer is unknown cannot be checked. */
 START_TEST(test_ocsp_no_issuer)
 {
-	tlsguard_ctx *ctx = ctx_at(ocsp_this_update("ocsp-good.der") + 3600);
-	int rc;
-	tlsguard_result *res = verify_req(ctx, "good.der", "good.example.test", "ocsp-good.der", NULL, 0, &rc);
+	tlsguard_ctx *ctx = test_ctx();
+	tlsguard_result *res = verify_stapled(ctx, "good.der", "good.example.test", "ocsp-good.der", 3600);
 
-	ck_assert_int_eq(rc, 0);
 	ck_assert_uint_eq(tlsguard_result_event_count(res), 2);
 	assert_event(res, 0, TLSGUARD_EV_UNTRUSTED_ISSUER, FATAL, 0, "chain", "good.example.test");
 	assert_event(res, 1, TLSGUARD_EV_OCSP_INVALID, TLSGUARD_SEV_WARNING, 0, "ocsp", "good.example.test");
@@ -1073,12 +1072,8 @@ START_TEST(test_callback_reject_warning)
 {
 	struct cb_rec rec = {.answer = TLSGUARD_DECISION_REJECT};
 	tlsguard_ctx *ctx = cb_ctx(NULL, &rec);
-	tlsguard_result *res;
-	int rc;
+	tlsguard_result *res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-badsig.der", 3600);
 
-	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, ocsp_this_update("ocsp-badsig.der") + 3600), 0);
-	res = verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-badsig.der", NULL, 0, &rc);
-	ck_assert_int_eq(rc, 0);
 	ck_assert_uint_eq(rec.n, 1);
 	ck_assert_int_eq(rec.codes[0], TLSGUARD_EV_OCSP_INVALID);
 	ck_assert_int_eq(rec.severities[0], TLSGUARD_SEV_WARNING);
@@ -1112,13 +1107,10 @@ START_TEST(test_callback_unknown_answer)
 	{
 		tlsguard_ctx *ctx;
 		tlsguard_result *res;
-		int rc;
 		memset(&rec, 0, sizeof(rec));
 		rec.answer = 42;
 		ctx = cb_ctx(NULL, &rec);
-		ck_assert_int_eq(tlsguard_ctx_set_time(ctx, ocsp_this_update("ocsp-badsig.der") + 3600), 0);
-		res = verify_req(ctx, "good-chain.pem", "good.example.test", "ocsp-badsig.der", NULL, 0, &rc);
-		ck_assert_int_eq(rc, 0);
+		res = verify_stapled(ctx, "good-chain.pem", "good.example.test", "ocsp-badsig.der", 3600);
 		ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
 		tlsguard_result_free(res);
 		tlsguard_ctx_free(ctx);
@@ -1301,11 +1293,5 @@ static Suite *checks_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(checks_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(checks_suite());
 }

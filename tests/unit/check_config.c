@@ -9,13 +9,10 @@
 #include "config.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <tlsguard/tlsguard.h>
 
@@ -84,76 +81,6 @@ static int verdict_with(const char *text, const char *chain, const char *host)
 static const char *vname(int v)
 {
 	return v == TLSGUARD_ACCEPT ? "ACCEPT" : "REJECT";
-}
-
-/* Temporary directories for file-based tests. */
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	ck_assert_int_eq(fclose(f), 0);
-}
-
-static void join(char *out, size_t size, const char *dir, const char *name)
-{
-	int n = snprintf(out, size, "%s/%s", dir, name);
-	ck_assert_msg(n > 0 && (size_t)n < size, "path too long: %s/%s", dir, name);
-}
-
-static void write_text(const char *dir, const char *name, const char *text)
-{
-	char path[4096];
-	join(path, sizeof(path), dir, name);
-	write_file(path, text, strlen(text));
-}
-
-static void copy_fixture(const char *fixture_name, const char *dir, const char *name)
-{
-	size_t len;
-	unsigned char *data = file_load(fixture_name, &len);
-	char path[4096];
-
-	join(path, sizeof(path), dir, name);
-	write_file(path, data, len);
-	free(data);
-}
-
-static char *make_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-	char tmpl[4096];
-	char *dir;
-
-	snprintf(tmpl, sizeof(tmpl), "%s/tg-check-config-XXXXXX", base && base[0] ? base : "/tmp");
-	dir = mkdtemp(tmpl);
-	ck_assert_msg(dir != NULL, "mkdtemp(%s): %s", tmpl, strerror(errno));
-	dir = strdup(dir);
-	ck_assert_ptr_nonnull(dir);
-	return dir;
-}
-
-static void remove_tree(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char sub[4096];
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			remove_tree(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
 }
 
 /* ------------------------------------------------------------- error table */
@@ -754,15 +681,10 @@ START_TEST(test_successive_loads_override)
 {
 	/* Keys of a later load override earlier ones (no "given twice"). */
 	tlsguard_ctx *ctx = test_ctx();
-	tlsguard_result *res;
-	int rc;
 
 	load_ok(ctx, "[default]\nmode = enforce\n[expired.example.test]\nmode = enforce\n");
 	load_ok(ctx, "[default]\nmode = report-only\n[expired.example.test]\nmode = report-only\n");
-	res = verify_file(ctx, "expired-chain.pem", "expired.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
-	tlsguard_result_free(res);
+	assert_verdict(ctx, "expired-chain.pem", "expired.example.test", TLSGUARD_ACCEPT);
 	tlsguard_ctx_free(ctx);
 	/* Within one file a section still cannot repeat. */
 	ctx = test_ctx();
@@ -778,19 +700,17 @@ END_TEST
 
 START_TEST(test_ca_file_relative_to_config)
 {
-	char *dir = make_tmpdir();
-	char path[4096];
+	char *dir = tmpdir_new();
+	const char *path;
 	tlsguard_ctx *ctx = NULL;
-	tlsguard_result *res;
 	int rc;
 
-	copy_fixture("root-ca.pem", dir, "root-ca.pem");
-	write_text(dir, "tlsguard.conf",
-	           "# trust only the test root, next to this file\n"
-	           "[default]\n"
-	           "system-ca = no\n"
-	           "ca-file = root-ca.pem\n");
-	snprintf(path, sizeof(path), "%s/tlsguard.conf", dir);
+	tmpdir_copy_fixture(dir, "root-ca.pem", "root-ca.pem");
+	path = tmpdir_write(dir, "tlsguard.conf",
+	                    "# trust only the test root, next to this file\n"
+	                    "[default]\n"
+	                    "system-ca = no\n"
+	                    "ca-file = root-ca.pem\n");
 
 	/* The context would use the system store; the config turns it off. The
 	 * working directory is not dir, so only the config's directory can
@@ -800,109 +720,82 @@ START_TEST(test_ca_file_relative_to_config)
 	rc = tlsguard_ctx_load_config(ctx, path);
 	ck_assert_msg(rc == 0, "load %s: %d '%s'", path, rc, tlsguard_ctx_last_error(ctx));
 	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), "");
-	res = verify_file(ctx, "good-chain.pem", "good.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_msg(tlsguard_result_verdict(res) == TLSGUARD_ACCEPT, "good chain rejected (%zu events)",
-	              tlsguard_result_event_count(res));
-	tlsguard_result_free(res);
-	res = verify_file(ctx, "untrusted.pem", "good.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
-	tlsguard_result_free(res);
+	assert_verdict(ctx, "good-chain.pem", "good.example.test", TLSGUARD_ACCEPT);
+	assert_verdict(ctx, "untrusted.pem", "good.example.test", TLSGUARD_REJECT);
 	tlsguard_ctx_free(ctx);
-	remove_tree(dir);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
 START_TEST(test_ca_file_forms)
 {
 	/* a quoted relative path, a relative directory, and repeated ca-file */
-	char *dir = make_tmpdir();
-	char path[4096];
+	char *dir = tmpdir_new();
+	const char *cas, *ec, *path;
 	tlsguard_ctx *ctx;
-	tlsguard_result *res;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/cas", dir);
-	ck_assert_int_eq(mkdir(path, 0700), 0);
-	copy_fixture("root-ca.pem", path, "root-ca.pem");
-	write_text(path, "README", "not a certificate; skipped\n");
-	snprintf(path, sizeof(path), "%s/ec", dir);
-	ck_assert_int_eq(mkdir(path, 0700), 0);
-	copy_fixture("ec-root-ca.der", path, "ec root.der");
-	write_text(dir, "t.conf",
-	           "system-ca = no\r\n"
-	           "ca-file = cas\r\n"
-	           "ca-file = \"ec/ec root.der\"\r\n");
-	snprintf(path, sizeof(path), "%s/t.conf", dir);
+	cas = tmpdir_mkdir(dir, "cas");
+	tmpdir_copy_fixture(cas, "root-ca.pem", "root-ca.pem");
+	tmpdir_write(cas, "README", "not a certificate; skipped\n");
+	ec = tmpdir_mkdir(dir, "ec");
+	tmpdir_copy_fixture(ec, "ec-root-ca.der", "ec root.der");
+	path = tmpdir_write(dir, "t.conf",
+	                    "system-ca = no\r\n"
+	                    "ca-file = cas\r\n"
+	                    "ca-file = \"ec/ec root.der\"\r\n");
 
 	ctx = bare_ctx();
 	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
 	rc = tlsguard_ctx_load_config(ctx, path);
 	ck_assert_msg(rc == 0, "load %s: %d '%s'", path, rc, tlsguard_ctx_last_error(ctx));
-	res = verify_file(ctx, "good-chain.pem", "good.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
-	tlsguard_result_free(res);
-	res = verify_file(ctx, "ec-chain.pem", "good.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
-	tlsguard_result_free(res);
+	assert_verdict(ctx, "good-chain.pem", "good.example.test", TLSGUARD_ACCEPT);
+	assert_verdict(ctx, "ec-chain.pem", "good.example.test", TLSGUARD_ACCEPT);
 	tlsguard_ctx_free(ctx);
-	remove_tree(dir);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
 START_TEST(test_ca_file_absolute_in_memory)
 {
 	tlsguard_ctx *ctx = bare_ctx();
-	tlsguard_result *res;
 	char text[4200], abs[4096];
-	int rc;
 
 	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, TEST_TIME), 0);
 	ck_assert_msg(realpath(fixture("root-ca.pem"), abs) != NULL, "%s: %s", fixture("root-ca.pem"), strerror(errno));
 	snprintf(text, sizeof(text), "ca-file = %s\n", abs);
 	load_ok(ctx, text);
-	res = verify_file(ctx, "good-chain.pem", "good.example.test", &rc);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
-	tlsguard_result_free(res);
+	assert_verdict(ctx, "good-chain.pem", "good.example.test", TLSGUARD_ACCEPT);
 	tlsguard_ctx_free(ctx);
 }
 END_TEST
 
 START_TEST(test_ca_file_errors)
 {
-	char *dir = make_tmpdir();
-	char path[4096], want[8192], sub[4096];
+	char *dir = tmpdir_new();
+	const char *path;
+	char want[8192];
 	tlsguard_ctx *ctx = bare_ctx();
 	static const char mem[] = "\nca-file = nothere.pem\n";
 
 	/* missing file: the message names the config line and the full path */
-	write_text(dir, "t.conf", "[default]\nsystem-ca = no\nca-file = nothere.pem\n");
-	snprintf(path, sizeof(path), "%s/t.conf", dir);
+	path = tmpdir_write(dir, "t.conf", "[default]\nsystem-ca = no\nca-file = nothere.pem\n");
 	ck_assert_int_eq(tlsguard_ctx_load_config(ctx, path), TLSGUARD_E_CONFIG);
 	snprintf(want, sizeof(want), "%s:3: ca-file: %s/nothere.pem: cannot read CA file: No such file or directory",
 	         path, dir);
 	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), want);
 
 	/* a file without a certificate */
-	write_text(dir, "junk.pem", "hello\n");
-	write_text(dir, "t2.conf", "ca-file = junk.pem\n");
-	snprintf(path, sizeof(path), "%s/t2.conf", dir);
+	tmpdir_write(dir, "junk.pem", "hello\n");
+	path = tmpdir_write(dir, "t2.conf", "ca-file = junk.pem\n");
 	ck_assert_int_eq(tlsguard_ctx_load_config(ctx, path), TLSGUARD_E_CONFIG);
 	snprintf(want, sizeof(want), "%s:1: ca-file: %s/junk.pem: no PEM or DER certificate found in CA file", path,
 	         dir);
 	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), want);
 
 	/* a directory without a certificate */
-	snprintf(sub, sizeof(sub), "%s/empty", dir);
-	ck_assert_int_eq(mkdir(sub, 0700), 0);
-	write_text(dir, "t3.conf", "# x\nca-file = empty\n");
-	snprintf(path, sizeof(path), "%s/t3.conf", dir);
+	tmpdir_mkdir(dir, "empty");
+	path = tmpdir_write(dir, "t3.conf", "# x\nca-file = empty\n");
 	ck_assert_int_eq(tlsguard_ctx_load_config(ctx, path), TLSGUARD_E_CONFIG);
 	snprintf(want, sizeof(want), "%s:2: ca-file: %s/empty: no CA certificate found in directory", path, dir);
 	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), want);
@@ -919,14 +812,13 @@ START_TEST(test_ca_file_errors)
 	ck_assert_str_eq(tlsguard_ctx_last_error(ctx),
 	                 "t.conf:2: ca-file: ./nothere.pem: cannot read CA file: No such file or directory");
 	tlsguard_ctx_free(ctx);
-	remove_tree(dir);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
 START_TEST(test_config_file_missing)
 {
-	char *dir = make_tmpdir();
+	char *dir = tmpdir_new();
 	char path[4096], want[8192];
 	tlsguard_ctx *ctx = bare_ctx();
 
@@ -935,26 +827,23 @@ START_TEST(test_config_file_missing)
 	snprintf(want, sizeof(want), "%s: cannot read config file: No such file or directory", path);
 	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), want);
 	tlsguard_ctx_free(ctx);
-	remove_tree(dir);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
 START_TEST(test_config_file_errors_name_path)
 {
 	/* Errors in a file name the path as given, with CRLF counted as one line. */
-	char *dir = make_tmpdir();
-	char path[4096], want[8192];
+	char *dir = tmpdir_new();
+	const char *path = tmpdir_write(dir, "site.conf", "# site\r\n[default]\r\nmode = enforce\r\n\r\n[*.com]\r\n");
+	char want[8192];
 	tlsguard_ctx *ctx = bare_ctx();
 
-	write_text(dir, "site.conf", "# site\r\n[default]\r\nmode = enforce\r\n\r\n[*.com]\r\n");
-	snprintf(path, sizeof(path), "%s/site.conf", dir);
 	ck_assert_int_eq(tlsguard_ctx_load_config(ctx, path), TLSGUARD_E_CONFIG);
 	snprintf(want, sizeof(want), "%s:5: section [*.com]: not a host name or *.suffix", path);
 	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), want);
 	tlsguard_ctx_free(ctx);
-	remove_tree(dir);
-	free(dir);
+	tmpdir_remove(dir);
 }
 END_TEST
 
@@ -1026,11 +915,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(config_suite());
 }

@@ -102,8 +102,6 @@ int main(void)
 	struct stat st;
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	snprintf(base, sizeof(base), "%s/testdata/ct/real-world", shared ? shared : "../shared");
 	if (stat(base, &st) != 0) {
@@ -119,9 +117,5 @@ int main(void)
 	tc = tcase_create("system-trust");
 	tcase_add_loop_test(tc, real_chain, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(s);
 }
