@@ -21,6 +21,7 @@ const char *tlsguard_strerror(int rc)
 	case TLSGUARD_E_TRUST_STORE: return "TLSGUARD_E_TRUST_STORE: trust anchors could not be loaded";
 	case TLSGUARD_E_RANGE: return "TLSGUARD_E_RANGE: value out of range";
 	case TLSGUARD_E_STORE: return "TLSGUARD_E_STORE: the persistent store cannot be used";
+	case TLSGUARD_E_VERIFY: return "TLSGUARD_E_VERIFY: a proof or signature does not verify";
 	default: return "TLSGUARD_E_UNKNOWN: unknown error code";
 	}
 }

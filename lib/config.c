@@ -104,10 +104,12 @@ int tg_config_copy(struct tg_config *dst, const struct tg_config *src)
 	    copy_strings(&dst->warnings, &dst->n_warnings, src->warnings, src->n_warnings) != 0 ||
 	    dup_opt(&dst->store_path, src->store_path) != 0 || dup_opt(&dst->report_path, src->report_path) != 0)
 		goto nomem;
+	dst->warnings_cap = dst->n_warnings;
 	if (src->n_hosts) {
 		dst->hosts = tg_calloc(src->n_hosts, sizeof(*dst->hosts));
 		if (dst->hosts == NULL)
 			goto nomem;
+		dst->hosts_cap = src->n_hosts;
 		for (i = 0; i < src->n_hosts; i++) {
 			dst->hosts[i] = src->hosts[i];
 			dst->hosts[i].pol.pins = NULL;
@@ -134,10 +136,15 @@ int tg_config_warn(struct tg_config *cfg, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	v = tg_realloc(cfg->warnings, (cfg->n_warnings + 1) * sizeof(*v));
-	if (v == NULL)
-		return TLSGUARD_E_NOMEM;
-	cfg->warnings = v;
+	if (cfg->n_warnings == cfg->warnings_cap) {
+		size_t cap = cfg->warnings_cap ? cfg->warnings_cap * 2 : 8;
+		v = tg_realloc(cfg->warnings, cap * sizeof(*v));
+		if (v == NULL)
+			return TLSGUARD_E_NOMEM;
+		cfg->warnings = v;
+		cfg->warnings_cap = cap;
+	}
+	v = cfg->warnings;
 	if ((v[cfg->n_warnings] = tg_strdup(buf)) == NULL)
 		return TLSGUARD_E_NOMEM;
 	cfg->n_warnings++;
@@ -152,10 +159,16 @@ long tg_config_section(struct tg_config *cfg, const char *pattern, unsigned line
 
 	if (found >= 0)
 		return found;
-	nh = tg_realloc(cfg->hosts, (cfg->n_hosts + 1) * sizeof(*nh));
-	if (nh == NULL)
-		return TLSGUARD_E_NOMEM;
-	cfg->hosts = nh;
+	/* Grow geometrically: configs with 100,000 pinned hosts must load in
+	 * linear time whatever the allocator. */
+	if (cfg->n_hosts == cfg->hosts_cap) {
+		size_t cap = cfg->hosts_cap ? cfg->hosts_cap * 2 : 16;
+		nh = tg_realloc(cfg->hosts, cap * sizeof(*nh));
+		if (nh == NULL)
+			return TLSGUARD_E_NOMEM;
+		cfg->hosts = nh;
+		cfg->hosts_cap = cap;
+	}
 	nh = &cfg->hosts[cfg->n_hosts];
 	memset(nh, 0, sizeof(*nh));
 	if ((nh->pattern = tg_strdup(pattern)) == NULL)
@@ -202,10 +215,6 @@ static void overlay(struct tg_policy *dst, const struct tg_policy *src)
 	dst->set |= src->set;
 }
 
-/* The most specific section for @host: the exact one; else, walking up the
- * labels, the first "*.suffix" section or "suffix" section with
- * include-subdomains. A few hash probes per label, whatever the number of
- * sections. */
 #define MAX_COVERING (TG_MAX_HOST + 1)
 
 /* The sections that cover @host, most specific first: the exact one, then,
@@ -220,12 +229,16 @@ static size_t covering(const struct tg_config *cfg, const char *host, const stru
 	size_t hl = strlen(host), n = 0;
 	long i;
 
-	if (cfg->n_hosts == 0 || hl > TG_MAX_HOST)
+	if (cfg->n_hosts == 0 || hl == 0 || hl > TG_MAX_HOST)
 		return 0;
 	if ((i = tg_hostindex_find(cfg, host, hl)) >= 0)
 		out[n++] = &cfg->hosts[i];
-	if (tg_ip_parse(host, ip) != 0)
-		return n;
+	/* No top-level domain is all digits, so only a name ending in a digit
+	 * or containing ':' can be an address literal. */
+	if ((host[hl - 1] >= '0' && host[hl - 1] <= '9') || strchr(host, ':') != NULL) {
+		if (tg_ip_parse(host, ip) != 0)
+			return n;
+	}
 	for (s = strchr(host, '.'); s != NULL && n + 2 <= MAX_COVERING; s = strchr(s + 1, '.')) {
 		size_t sl = hl - (size_t)(s + 1 - host);
 		pat[0] = '*';

@@ -496,8 +496,10 @@ static int set_string(tlsguard_ctx *ctx, const char *value, char **dst)
 
 	if (rc != 0)
 		return rc;
-	if (value == NULL || value[0] == '\0')
+	if (value == NULL || value[0] == '\0') {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "path is NULL or empty");
 		return TLSGUARD_E_INVALID;
+	}
 	if ((copy = tg_strdup(value)) == NULL)
 		return TLSGUARD_E_NOMEM;
 	tg_free(*dst);

@@ -91,7 +91,7 @@ struct tg_config {
 	size_t n_ca;
 	struct tg_policy defaults;
 	struct tg_host_policy *hosts;
-	size_t n_hosts;
+	size_t n_hosts, hosts_cap;
 	struct tg_host_index {  /* pattern -> index in hosts (hostindex.c) */
 		size_t *slots;      /* index + 1; 0 = empty */
 		size_t cap;
@@ -100,7 +100,7 @@ struct tg_config {
 	char *store_path;       /* NULL = default */
 	char *report_path;      /* NULL = no report file */
 	char **warnings;        /* "file:line: warning: ..." */
-	size_t n_warnings;
+	size_t n_warnings, warnings_cap;
 };
 
 /* Host index: O(1) section lookup by pattern, so that policy lookup costs
@@ -308,5 +308,12 @@ void tg_format_time_iso(int64_t t, char *buf, size_t len);
 int tg_parse_time(const char *s, int64_t *out);
 
 int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_result **out);
+
+/* ---- Certificate Transparency Merkle trees (merkle.c) ---- */
+/* SHA-256(0x01 || left || right) for children of any length (known-answer
+ * tests use short raw children); tlsguard_merkle_node_hash() is the 32-byte
+ * form. 0, TLSGUARD_E_INVALID or TLSGUARD_E_INTERNAL. */
+int tg_merkle_node_hash_raw(const unsigned char *left, size_t left_len, const unsigned char *right,
+                            size_t right_len, unsigned char out[32]);
 
 #endif /* TLSGUARD_TG_H */

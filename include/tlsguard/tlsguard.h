@@ -65,8 +65,9 @@ enum tlsguard_error {
 	TLSGUARD_E_INTERNAL = -9,    /**< GnuTLS or internal failure */
 	TLSGUARD_E_TRUST_STORE = -10, /**< trust anchors could not be loaded */
 	TLSGUARD_E_RANGE = -11,      /**< index or value out of range */
-	TLSGUARD_E_STORE = -12       /**< the persistent store is unreadable, corrupt
+	TLSGUARD_E_STORE = -12,      /**< the persistent store is unreadable, corrupt
 	                                  or of an unknown schema version */
+	TLSGUARD_E_VERIFY = -13      /**< a proof or signature does not verify */
 };
 
 /**
@@ -499,6 +500,63 @@ TLSGUARD_API const char *tlsguard_event_report(const tlsguard_event *ev);
 TLSGUARD_API int tlsguard_event_overridable(const tlsguard_event *ev);
 /** The decision the callback returned for this event (TLSGUARD_DECISION_*). */
 TLSGUARD_API int tlsguard_event_decision(const tlsguard_event *ev);
+
+/* ------------------------------------------------------------------ */
+/** \defgroup merkle Certificate Transparency: Merkle trees and signed tree
+ *  heads (RFC 9162 sec. 2.1, RFC 6962 sec. 2.1 and 3.5). Pure functions:
+ *  safe from any thread. Hashes are SHA-256, 32 bytes. */
+
+#define TLSGUARD_MERKLE_HASH_LEN 32
+
+/** Leaf hash: SHA-256(0x00 || leaf). \return 0 or TLSGUARD_E_INVALID. */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_merkle_leaf_hash(const unsigned char *leaf, size_t len,
+                                                                unsigned char out[32]);
+
+/** Interior node hash: SHA-256(0x01 || left || right). \return 0 or
+ *  TLSGUARD_E_INVALID. */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_merkle_node_hash(const unsigned char left[32],
+                                                                const unsigned char right[32], unsigned char out[32]);
+
+/**
+ * Verify that \p leaf_hash is leaf \p index (0-based) of the tree of
+ * \p tree_size leaves whose root is \p root, given the audit path
+ * \p proof (\p proof_len bytes: 32 per hash, leaf side first).
+ * \return 0 valid; TLSGUARD_E_VERIFY does not verify (including a proof of
+ *   the wrong length for index and size); TLSGUARD_E_INVALID bad arguments
+ *   (NULL, index >= tree_size, proof_len not a multiple of 32).
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_merkle_verify_inclusion(const unsigned char leaf_hash[32],
+                                                                       uint64_t index, uint64_t tree_size,
+                                                                       const unsigned char *proof, size_t proof_len,
+                                                                       const unsigned char root[32]);
+
+/**
+ * Verify that the tree of \p size2 leaves with root \p root2 extends the
+ * tree of \p size1 leaves with root \p root1, given the consistency proof.
+ * size1 == size2 needs an empty proof and equal roots; size1 == 0 is not
+ * provable (TLSGUARD_E_VERIFY).
+ * \return 0, TLSGUARD_E_VERIFY, TLSGUARD_E_INVALID (as above).
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_merkle_verify_consistency(uint64_t size1, uint64_t size2,
+                                                                         const unsigned char root1[32],
+                                                                         const unsigned char root2[32],
+                                                                         const unsigned char *proof, size_t proof_len);
+
+/**
+ * Verify a signed tree head: \p sig is the TLS-encoded digitally-signed
+ * struct (hash and signature algorithm, length-prefixed signature) over the
+ * TreeHeadSignature (version 0, signature type tree_hash, timestamp in ms,
+ * tree size, root) made with the log key \p log_key (DER
+ * SubjectPublicKeyInfo, as in log lists). ECDSA P-256 and RSA with SHA-256.
+ * \return 0; TLSGUARD_E_VERIFY; TLSGUARD_E_INVALID (bad key or encoding).
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_sth_verify(const unsigned char *log_key, size_t key_len,
+                                                          uint64_t timestamp_ms, uint64_t tree_size,
+                                                          const unsigned char root[32], const unsigned char *sig,
+                                                          size_t sig_len);
 
 /* ------------------------------------------------------------------ */
 /** \defgroup store The persistent store (trust-on-first-use keys, ...).

@@ -36,11 +36,6 @@
 
 #include "fuzz.h"
 
-#ifdef TG_FUZZ_REPLAY
-/* fuzz.h declares the older targets; declare this one here too. */
-int tg_fuzz_pin(const uint8_t *data, size_t size);
-#endif
-
 #define PIN_BUF 100 /* "always suffices", says tlsguard.h */
 
 static const int syntaxes[] = {TLSGUARD_PIN_SYNTAX_SHA256, TLSGUARD_PIN_SYNTAX_CURL, TLSGUARD_PIN_SYNTAX_HPKP,

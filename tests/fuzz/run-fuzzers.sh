@@ -45,7 +45,7 @@ while getopts s:b:o:t:d:n opt; do
 done
 shift $((OPTIND - 1))
 [ -n "$build" ] || build=$src
-targets=${*:-config chain pin}
+targets=${*:-config chain pin sct loglist}
 cc=${CC:-clang}
 jobs=${FUZZ_JOBS:-1}
 
@@ -60,7 +60,7 @@ for t in $targets; do
 	echo "building $out/fuzz_$t"
 	$cc $flags ${FUZZ_CFLAGS:-} -I"$src/include" -I"$build/include" -I"$src/lib" -I"$build" \
 		"$src/tests/fuzz/fuzz_$t.c" "$src"/lib/*.c \
-		$(pkg-config --cflags --libs gnutls sqlite3) -lpthread -o "$out/fuzz_$t" || exit 2
+		$(pkg-config --cflags --libs gnutls sqlite3 libtasn1 json-c) -lpthread -o "$out/fuzz_$t" || exit 2
 done
 [ $run -eq 1 ] || exit 0
 

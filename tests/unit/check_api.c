@@ -249,13 +249,13 @@ START_TEST(test_strerror)
 	                            TLSGUARD_E_IO,       TLSGUARD_E_CONFIG,         TLSGUARD_E_CERT_PARSE,
 	                            TLSGUARD_E_EMPTY_CHAIN, TLSGUARD_E_CHAIN_TOO_LONG, TLSGUARD_E_FROZEN,
 	                            TLSGUARD_E_INTERNAL, TLSGUARD_E_TRUST_STORE,    TLSGUARD_E_RANGE,
-	                            TLSGUARD_E_STORE};
+	                            TLSGUARD_E_STORE,    TLSGUARD_E_VERIFY};
 	static const char *const names[] = {"TLSGUARD_OK",         "TLSGUARD_E_INVALID",        "TLSGUARD_E_NOMEM",
 	                                    "TLSGUARD_E_IO",       "TLSGUARD_E_CONFIG",         "TLSGUARD_E_CERT_PARSE",
 	                                    "TLSGUARD_E_EMPTY_CHAIN", "TLSGUARD_E_CHAIN_TOO_LONG", "TLSGUARD_E_FROZEN",
 	                                    "TLSGUARD_E_INTERNAL", "TLSGUARD_E_TRUST_STORE",    "TLSGUARD_E_RANGE",
-	                                    "TLSGUARD_E_STORE"};
-	static const int unknown[] = {1, 2, -13, -14, 100, -1000, INT32_MIN, INT32_MAX};
+	                                    "TLSGUARD_E_STORE",    "TLSGUARD_E_VERIFY"};
+	static const int unknown[] = {1, 2, -14, -15, 100, -1000, INT32_MIN, INT32_MAX};
 	size_t i, j;
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {

@@ -37,9 +37,6 @@
 #error "build with -DTG_FUZZ_REPLAY (see tests/fuzz/fuzz.h)"
 #endif
 
-/* Targets that fuzz.h does not declare (yet). */
-int tg_fuzz_pin(const uint8_t *data, size_t size);
-
 struct target {
 	const char *name;
 	int (*fn)(const uint8_t *data, size_t size);
@@ -49,6 +46,8 @@ static const struct target targets[] = {
 	{"config", tg_fuzz_config},
 	{"chain", tg_fuzz_chain},
 	{"pin", tg_fuzz_pin},
+	{"sct", tg_fuzz_sct},
+	{"loglist", tg_fuzz_loglist},
 };
 #define NTARGETS ((int)(sizeof(targets) / sizeof(targets[0])))
 
