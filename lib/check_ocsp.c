@@ -12,6 +12,7 @@
 #include "tg.h"
 
 #define CLOCK_SKEW 300
+#define MAX_SINGLES 64
 
 static int run(struct tg_eval *e)
 {
@@ -22,6 +23,7 @@ static int run(struct tg_eval *e)
 	unsigned verify = 0, cert_status = 0;
 	time_t this_update = 0, next_update = 0, rev_time = 0;
 	char t1[40], t2[40];
+	unsigned idx;
 	int ret, rc = TLSGUARD_CHECK_PASS;
 
 	if (b->data == NULL)
@@ -59,13 +61,18 @@ static int run(struct tg_eval *e)
 		             ret < 0 ? gnutls_strerror(ret) : "bad signature", verify);
 		goto out;
 	}
-	ret = gnutls_ocsp_resp_check_crt(resp, 0, e->certs[0]);
-	if (ret < 0) {
+	/* A response may carry several SingleResponses: use the leaf's. */
+	for (idx = 0; idx < MAX_SINGLES; idx++) {
+		ret = gnutls_ocsp_resp_check_crt(resp, idx, e->certs[0]);
+		if (ret == 0 || ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+	}
+	if (ret != 0) {
 		tg_event_add(e, TLSGUARD_EV_OCSP_INVALID, TLSGUARD_SEV_WARNING, 0,
 		             "stapled OCSP response is about another certificate");
 		goto out;
 	}
-	ret = gnutls_ocsp_resp_get_single(resp, 0, NULL, NULL, NULL, NULL, &cert_status, &this_update, &next_update,
+	ret = gnutls_ocsp_resp_get_single(resp, idx, NULL, NULL, NULL, NULL, &cert_status, &this_update, &next_update,
 	                                  &rev_time, NULL);
 	if (ret < 0) {
 		tg_event_add(e, TLSGUARD_EV_OCSP_INVALID, TLSGUARD_SEV_WARNING, 0,

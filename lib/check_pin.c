@@ -13,10 +13,13 @@
 
 int tg_eval_spki(struct tg_eval *e, size_t idx, const unsigned char **out)
 {
-	gnutls_x509_crt_t crt = idx == TG_MAX_CHAIN ? e->anchor : e->certs[idx];
+	gnutls_x509_crt_t crt;
 	int rc;
 
-	if (crt == NULL || idx > TG_MAX_CHAIN)
+	if (idx > TG_MAX_CHAIN || (idx < TG_MAX_CHAIN && idx >= e->ncerts))
+		return TLSGUARD_E_INVALID;
+	crt = idx == TG_MAX_CHAIN ? e->anchor : e->certs[idx];
+	if (crt == NULL)
 		return TLSGUARD_E_INVALID;
 	if (!e->spki_done[idx]) {
 		if ((rc = tg_spki_sha256(crt, e->spki[idx])) != 0)
@@ -51,12 +54,37 @@ static void list_pins(const struct tg_policy *pol, char *buf, size_t len)
 		tg_snprintf(buf + used, len - used, ", ...");
 }
 
+/* How many certificates of the path, from the leaf, are bound to it by
+ * signatures: the leaf (its key signed the handshake), then each issuer
+ * whose signature on the previous one verifies; the anchor counts as one
+ * more when it signed the last. When GnuTLS verified the whole chain this
+ * is everything; otherwise (an untrusted or broken chain that a policy may
+ * still accept, e.g. in interactive mode) each link is checked here, so a
+ * pinned certificate the attacker merely appended never matches. */
+static size_t linked(const struct tg_eval *e)
+{
+	size_t i;
+
+	if (e->gnutls_status == 0)
+		return e->npath + (e->anchor != NULL);
+	for (i = 0; i < e->npath; i++) {
+		gnutls_x509_crt_t issuer = i + 1 < e->npath ? e->certs[e->path[i + 1]] : e->anchor;
+		unsigned st = 0;
+		if (issuer == NULL ||
+		    gnutls_x509_crt_verify(e->certs[e->path[i]], &issuer, 1,
+		                           GNUTLS_VERIFY_DISABLE_TIME_CHECKS | GNUTLS_VERIFY_ALLOW_BROKEN, &st) < 0 ||
+		    (st & (GNUTLS_CERT_SIGNATURE_FAILURE | GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) != 0)
+			return i + 1;
+	}
+	return e->npath + (e->anchor != NULL);
+}
+
 static int run(struct tg_eval *e)
 {
 	const unsigned char *spki;
 	struct tlsguard_event *ev;
 	char want[800], seen[900], b[48], when[40];
-	size_t i, used = 0;
+	size_t i, used = 0, nlinked;
 	int rc;
 
 	if (e->pol.npins == 0)
@@ -68,10 +96,9 @@ static int run(struct tg_eval *e)
 		return TLSGUARD_CHECK_SKIP;
 	}
 	seen[0] = '\0';
-	for (i = 0; i <= e->npath; i++) {
+	nlinked = linked(e);
+	for (i = 0; i < nlinked; i++) {
 		size_t idx = i < e->npath ? e->path[i] : TG_MAX_CHAIN;
-		if (idx == TG_MAX_CHAIN && e->anchor == NULL)
-			break;
 		if ((rc = tg_eval_spki(e, idx, &spki)) != 0)
 			return rc;
 		if (pinned(&e->pol, spki))

@@ -87,6 +87,10 @@ static const struct tg_code_info codes[] = {
 	{TLSGUARD_EV_PIN_EXPIRED, "TLSGUARD_PIN_SET_EXPIRED", "pin-expired",
 	 "The key pins configured for %s have passed their expiry date and were not checked. Ask the "
 	 "administrator to renew them."},
+	{TLSGUARD_EV_CT_UNAVAILABLE, "TLSGUARD_CT_UNAVAILABLE", "ct-unavailable",
+	 "Certificate Transparency could not be checked for %s because no current list of CT logs is "
+	 "available, so this protection was not applied. Ask the administrator to configure an up-to-date "
+	 "log list."},
 };
 
 const struct tg_code_info *tg_code_info(int code)

@@ -52,6 +52,7 @@ void tg_config_free(struct tg_config *c)
 	for (i = 0; i < c->n_warnings; i++)
 		tg_free(c->warnings[i]);
 	tg_free(c->warnings);
+	tg_ct_list_unref(c->ct_list);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -99,6 +100,7 @@ int tg_config_copy(struct tg_config *dst, const struct tg_config *src)
 	dst->use_system_ca = src->use_system_ca;
 	dst->defaults = src->defaults;
 	dst->loads = src->loads;
+	dst->ct_list = tg_ct_list_ref(src->ct_list);
 	if (copy_pins(&dst->defaults, &src->defaults) != 0 ||
 	    copy_strings(&dst->ca_paths, &dst->n_ca, src->ca_paths, src->n_ca) != 0 ||
 	    copy_strings(&dst->warnings, &dst->n_warnings, src->warnings, src->n_warnings) != 0 ||
@@ -212,6 +214,10 @@ static void overlay(struct tg_policy *dst, const struct tg_policy *src)
 		dst->pin_expires = src->pin_expires;
 	if (src->set & TG_POL_TOFU)
 		dst->tofu = src->tofu;
+	if (src->set & TG_POL_CT_POLICY)
+		dst->ct_policy = src->ct_policy;
+	if (src->set & TG_POL_CT_MODE)
+		dst->ct_report_only = src->ct_report_only;
 	dst->set |= src->set;
 }
 
@@ -274,8 +280,8 @@ void tg_policy_for_host(const struct tg_config *cfg, const char *host, struct tg
 		out->pins = p->pins;
 		out->npins = p->npins;
 		out->pin_expires = p->set & TG_POL_PIN_EXPIRES ? p->pin_expires : 0;
-		if (!(sec[0]->pol.set & TG_POL_PIN_MODE) && (p->set & TG_POL_PIN_MODE))
-			out->pin_report_only = p->pin_report_only;
+		/* Pins keep the mode of the section that defines them. */
+		out->pin_report_only = p->set & TG_POL_PIN_MODE ? p->pin_report_only : cfg->defaults.pin_report_only;
 		out->set |= p->set & (TG_POL_PINS | TG_POL_PIN_EXPIRES);
 		return;
 	}
@@ -516,17 +522,37 @@ static int key_pin_expires(struct parser *p, const char *key, const char *v)
 	return 0;
 }
 
-static int key_pin_mode(struct parser *p, const char *key, const char *v)
+/* "enforce" or "report-only" */
+static int parse_mode2(struct parser *p, const char *key, const char *v, bool *report_only)
 {
 	if (!strcmp(v, "enforce"))
-		p->pol->pin_report_only = p->pol->tofu_report_only = false;
+		*report_only = false;
 	else if (!strcmp(v, "report-only"))
-		p->pol->pin_report_only = p->pol->tofu_report_only = true;
+		*report_only = true;
 	else {
 		PERR(p, "%s: expected enforce or report-only, got '%s'", key, v);
 		return TLSGUARD_E_CONFIG;
 	}
-	p->pol->set |= TG_POL_PIN_MODE | TG_POL_TOFU_MODE;
+	return 0;
+}
+
+static int key_pin_mode(struct parser *p, const char *key, const char *v)
+{
+	bool ro = false;
+	if (parse_mode2(p, key, v, &ro) != 0)
+		return TLSGUARD_E_CONFIG;
+	p->pol->pin_report_only = ro;
+	p->pol->set |= TG_POL_PIN_MODE;
+	return 0;
+}
+
+static int key_tofu_mode(struct parser *p, const char *key, const char *v)
+{
+	bool ro = false;
+	if (parse_mode2(p, key, v, &ro) != 0)
+		return TLSGUARD_E_CONFIG;
+	p->pol->tofu_report_only = ro;
+	p->pol->set |= TG_POL_TOFU_MODE;
 	return 0;
 }
 
@@ -557,6 +583,61 @@ static int set_path(struct parser *p, const char *key, const char *v, char **dst
 		return TLSGUARD_E_NOMEM;
 	tg_free(*dst);
 	*dst = copy;
+	return 0;
+}
+
+/* The CT log list is read and checked now, so that a bad list is a
+ * configuration error naming the file and the JSON path. */
+static int key_ct_log_list(struct parser *p, const char *key, const char *v)
+{
+	char *path = NULL;
+	char why[TG_ERRBUF], note[TG_ERRBUF];
+	struct tg_ct_list *l = NULL;
+	int rc = set_path(p, key, v, &path);
+
+	if (rc != 0)
+		return rc;
+	rc = tg_ct_list_load(path, &l, why, sizeof(why));
+	tg_free(path);
+	if (rc != 0) {
+		PERR(p, "%s: %s", key, why);
+		return rc == TLSGUARD_E_NOMEM ? rc : TLSGUARD_E_CONFIG;
+	}
+	tg_ct_list_unref(p->cfg->ct_list);
+	p->cfg->ct_list = l;
+	tg_ct_list_date_note(l, note, sizeof(note));
+	if (note[0] != '\0')
+		return tg_config_warn(p->cfg, "%s:%u: warning: %s: %s: %s", p->name, p->line, key, l->path, note);
+	return 0;
+}
+
+static int key_ct_policy(struct parser *p, const char *key, const char *v)
+{
+	if (!strcmp(v, "chrome"))
+		p->pol->ct_policy = TG_CT_CHROME;
+	else if (!strcmp(v, "apple"))
+		p->pol->ct_policy = TG_CT_APPLE;
+	else if (!strcmp(v, "off"))
+		p->pol->ct_policy = TG_CT_OFF;
+	else {
+		PERR(p, "%s: expected chrome, apple or off, got '%s'", key, v);
+		return TLSGUARD_E_CONFIG;
+	}
+	p->pol->set |= TG_POL_CT_POLICY;
+	return 0;
+}
+
+static int key_ct_mode(struct parser *p, const char *key, const char *v)
+{
+	if (!strcmp(v, "enforce"))
+		p->pol->ct_report_only = false;
+	else if (!strcmp(v, "report-only"))
+		p->pol->ct_report_only = true;
+	else {
+		PERR(p, "%s: expected enforce or report-only, got '%s'", key, v);
+		return TLSGUARD_E_CONFIG;
+	}
+	p->pol->set |= TG_POL_CT_MODE;
 	return 0;
 }
 
@@ -592,9 +673,13 @@ static const struct key_def keys[] = {
 	{"include-subdomains", SCOPE_HOST, false, key_include_subdomains},
 	{"pin-expires", SCOPE_HOST, false, key_pin_expires},
 	{"pin-mode", SCOPE_ANY, false, key_pin_mode},
+	{"tofu-mode", SCOPE_ANY, false, key_tofu_mode},
 	{"tofu", SCOPE_ANY, false, key_tofu},
 	{"store", SCOPE_DEFAULT, false, key_store},
 	{"report-file", SCOPE_DEFAULT, false, key_report_file},
+	{"ct-log-list", SCOPE_DEFAULT, false, key_ct_log_list},
+	{"ct-policy", SCOPE_ANY, false, key_ct_policy},
+	{"ct-mode", SCOPE_ANY, false, key_ct_mode},
 };
 
 static char *trim(char *s)

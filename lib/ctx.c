@@ -40,6 +40,7 @@ void tlsguard_ctx_free(tlsguard_ctx *ctx)
 	if (ctx->tl != NULL)
 		gnutls_x509_trust_list_deinit(ctx->tl, 1);
 	tg_store_close(ctx->store);
+	tg_ct_cache_free(ctx->ct_cache);
 	tg_config_free(&ctx->cfg);
 	pthread_mutex_destroy(&ctx->lock);
 	tg_free(ctx);
@@ -377,6 +378,10 @@ int tg_ctx_prepare(const tlsguard_ctx *cctx)
 	if (!tg_ctx_frozen(ctx)) {
 		ctx->prep_rc = build_trust(ctx);
 		open_store(ctx);
+		/* Without a cache every SCT is verified every time: slower,
+		 * never less safe, so an allocation failure here is not fatal. */
+		if (ctx->cfg.ct_list != NULL && tg_ct_cache_new(&ctx->ct_cache) != 0)
+			ctx->ct_cache = NULL;
 		__atomic_store_n(&ctx->frozen, 1, __ATOMIC_RELEASE);
 	}
 	rc = ctx->prep_rc;
@@ -454,7 +459,8 @@ int tlsguard_ctx_add_pin_set(tlsguard_ctx *ctx, const char *host, const char *pi
 	h->pol.pin_report_only = (flags & TLSGUARD_PIN_REPORT_ONLY) != 0;
 	h->pol.pin_expires = expires;
 	h->pol.set |= TG_POL_PINS | TG_POL_PIN_MODE | (expires ? TG_POL_PIN_EXPIRES : 0);
-	h->include_subdomains = (flags & TLSGUARD_PIN_INCLUDE_SUBDOMAINS) != 0;
+	if (flags & TLSGUARD_PIN_INCLUDE_SUBDOMAINS)
+		h->include_subdomains = true;
 	return 0;
 }
 
@@ -515,4 +521,29 @@ int tlsguard_ctx_set_store(tlsguard_ctx *ctx, const char *path)
 int tlsguard_ctx_set_report_file(tlsguard_ctx *ctx, const char *path)
 {
 	return set_string(ctx, path, ctx ? &ctx->cfg.report_path : NULL);
+}
+
+int tlsguard_ctx_set_ct_log_list(tlsguard_ctx *ctx, const char *path)
+{
+	struct tg_ct_list *l = NULL;
+	char note[TG_ERRBUF];
+	int rc = config_begin(ctx);
+
+	if (rc != 0)
+		return rc;
+	if (path == NULL || path[0] == '\0') {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "CT log list path is NULL or empty");
+		return TLSGUARD_E_INVALID;
+	}
+	rc = tg_ct_list_load(path, &l, ctx->errbuf, sizeof(ctx->errbuf));
+	if (rc != 0)
+		return rc;
+	tg_ct_list_date_note(l, note, sizeof(note));
+	if (note[0] != '\0' && tg_config_warn(&ctx->cfg, "%s: warning: %s", path, note) != 0) {
+		tg_ct_list_unref(l);
+		return TLSGUARD_E_NOMEM;
+	}
+	tg_ct_list_unref(ctx->cfg.ct_list);
+	ctx->cfg.ct_list = l;
+	return 0;
 }

@@ -72,6 +72,8 @@ struct tlsguard_event *tg_event_add(struct tg_eval *e, int code, int severity, i
 	vsnprintf(detail, sizeof(detail), detail_fmt, ap);
 	va_end(ap);
 	ev->detail = tg_strdup(detail);
+	if (ci == NULL) /* a code missing from the table is a bug: say so, reject */
+		ci = tg_code_info(TLSGUARD_EV_INTERNAL_ERROR);
 	mlen = strlen(ci->message) + strlen(res->host) + 1;
 	ev->message = tg_malloc(mlen);
 	if (ev->detail == NULL || ev->message == NULL) {
@@ -102,8 +104,11 @@ static int decode_chain(struct tg_eval *e)
 			             "certificate %zu is too large", i);
 			return TLSGUARD_E_CERT_PARSE;
 		}
-		if ((ret = gnutls_x509_crt_init(&e->certs[i])) < 0)
+		if ((ret = gnutls_x509_crt_init(&e->certs[i])) < 0) {
+			tg_event_add(e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, (int)i,
+			             "cannot decode certificate %zu: %s", i, gnutls_strerror(ret));
 			return TLSGUARD_E_NOMEM;
+		}
 		e->ncerts++;
 		ret = gnutls_x509_crt_import(e->certs[i], &d, GNUTLS_X509_FMT_DER);
 		if (ret < 0) {
@@ -346,9 +351,9 @@ int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_r
 	e.req = req;
 	e.res = res;
 	e.now = tg_ctx_now(ctx);
-	tg_policy_for_host(&ctx->cfg, req->host, &e.pol);
-
+	/* Freeze first: from here on the configuration cannot change. */
 	rc = tg_ctx_prepare(ctx);
+	tg_policy_for_host(&ctx->cfg, req->host, &e.pol);
 	if (rc != 0) {
 		tg_event_add(&e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, -1, "trust anchors unavailable: %s",
 		             ctx->prep_err);

@@ -208,7 +208,7 @@ int tg_report_build(struct tg_eval *e)
 			puts_(&b, ",");
 		tg_snprintf(num, sizeof(num), "{\"code\":%d", ev->code);
 		puts_(&b, num);
-		put_kv(&b, "key", tlsguard_code_key(ev->code), true);
+		put_kv(&b, "key", tlsguard_code_key(ev->code) ? tlsguard_code_key(ev->code) : "", true);
 		put_kv(&b, "name", tlsguard_code_name(ev->code), true);
 		put_kv(&b, "severity", tlsguard_severity_name(ev->severity), true);
 		put_kv(&b, "check", ev->check, true);
@@ -230,6 +230,7 @@ int tg_report_append(const char *path, const char *report, char *err, size_t err
 {
 	size_t len = strlen(report);
 	char *line = tg_malloc(len + 2);
+	char ebuf[128];
 	ssize_t w;
 	int fd, rc = 0;
 
@@ -239,14 +240,15 @@ int tg_report_append(const char *path, const char *report, char *err, size_t err
 	line[len] = '\n';
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		tg_snprintf(err, errlen, "%s: cannot open report file: %s", path, strerror(errno));
+		tg_snprintf(err, errlen, "%s: cannot open report file: %s", path, strerror_r(errno, ebuf, sizeof(ebuf)));
 		tg_free(line);
 		return TLSGUARD_E_IO;
 	}
 	/* O_APPEND puts each write at the end; the lock keeps a line whole
 	 * even where a large write could be split. */
 	if (flock(fd, LOCK_EX) != 0 || (w = write(fd, line, len + 1)) != (ssize_t)(len + 1)) {
-		tg_snprintf(err, errlen, "%s: cannot append report: %s", path, strerror(errno ? errno : EIO));
+		tg_snprintf(err, errlen, "%s: cannot append report: %s", path,
+		            strerror_r(errno ? errno : EIO, ebuf, sizeof(ebuf)));
 		rc = TLSGUARD_E_IO;
 	}
 	close(fd); /* releases the lock */

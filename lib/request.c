@@ -35,6 +35,8 @@ void tlsguard_request_free(tlsguard_request *req)
 	for (i = 0; i < req->ncerts; i++)
 		tg_free(req->certs[i].data);
 	tg_free(req->ocsp.data);
+	for (i = 0; i < req->n_sct_lists; i++)
+		tg_free(req->sct_lists[i].list.data);
 	tg_free(req);
 }
 
@@ -88,4 +90,28 @@ int tlsguard_request_set_ocsp_response(tlsguard_request *req, const unsigned cha
 	if (req == NULL)
 		return TLSGUARD_E_INVALID;
 	return copy_buf(&req->ocsp, der, len);
+}
+
+/* A TLS-encoded SignedCertificateTimestampList: a 2-byte length and at most
+ * 65535 bytes. It is parsed at evaluation, where a bad list is an event. */
+#define MAX_SCT_LIST (2 + 65535)
+
+int tlsguard_request_add_sct_list(tlsguard_request *req, int source, const unsigned char *list, size_t len)
+{
+	struct tg_sct_input *in;
+	int rc;
+
+	if (req == NULL || list == NULL || len == 0 || len > MAX_SCT_LIST)
+		return TLSGUARD_E_INVALID;
+	/* Embedded SCTs are read from the leaf itself, never handed over. */
+	if (source != TLSGUARD_SCT_TLS && source != TLSGUARD_SCT_OCSP)
+		return TLSGUARD_E_INVALID;
+	if (req->n_sct_lists >= TG_MAX_SCT_LISTS)
+		return TLSGUARD_E_RANGE;
+	in = &req->sct_lists[req->n_sct_lists];
+	if ((rc = copy_buf(&in->list, list, len)) != 0)
+		return rc;
+	in->source = source;
+	req->n_sct_lists++;
+	return 0;
 }

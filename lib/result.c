@@ -95,7 +95,53 @@ void tlsguard_result_free(tlsguard_result *res)
 	for (i = 0; i < res->ncerts; i++)
 		tg_free(res->certs[i].data);
 	tg_free(res->certs);
+	for (i = 0; i < res->nscts; i++) {
+		tg_free(res->scts[i].log_name);
+		tg_free(res->scts[i].operator_name);
+	}
+	tg_free(res->scts);
 	tg_free(res);
+}
+
+const char *tlsguard_sct_status_name(int status)
+{
+	switch (status) {
+	case TLSGUARD_SCT_VALID: return "valid";
+	case TLSGUARD_SCT_INVALID_SIGNATURE: return "invalid_signature";
+	case TLSGUARD_SCT_UNKNOWN_LOG: return "unknown_log";
+	case TLSGUARD_SCT_FUTURE_TIMESTAMP: return "future_timestamp";
+	case TLSGUARD_SCT_LOG_NOT_ACCEPTED: return "log_not_accepted";
+	case TLSGUARD_SCT_UNVERIFIABLE: return "unverifiable";
+	default: return "unknown";
+	}
+}
+
+size_t tlsguard_result_sct_count(const tlsguard_result *res)
+{
+	return res ? res->nscts : 0;
+}
+
+int tlsguard_result_sct(const tlsguard_result *res, size_t i, const unsigned char **log_id, const char **log_name,
+                        const char **operator_name, int64_t *timestamp_ms, int *source, int *status)
+{
+	const struct tg_sct_record *r;
+
+	if (res == NULL || i >= res->nscts)
+		return TLSGUARD_E_RANGE;
+	r = &res->scts[i];
+	if (log_id)
+		*log_id = r->log_id;
+	if (log_name)
+		*log_name = r->log_name ? r->log_name : "";
+	if (operator_name)
+		*operator_name = r->operator_name ? r->operator_name : "";
+	if (timestamp_ms)
+		*timestamp_ms = r->timestamp_ms;
+	if (source)
+		*source = r->source;
+	if (status)
+		*status = r->status;
+	return 0;
 }
 
 int tlsguard_event_code(const tlsguard_event *ev)

@@ -153,6 +153,9 @@ int tlsguard_session_attach(const tlsguard_ctx *ctx, gnutls_session_t session, c
 		}
 		gnutls_ext_set_data(session, TG_EXT_ID, a);
 	}
+	/* The hook goes in first: whatever fails below, the session cannot
+	 * complete a handshake without tlsguard's verdict. */
+	gnutls_session_set_verify_function(session, verify_hook);
 	/* Build the trust list now rather than inside the handshake. */
 	(void)tg_ctx_prepare(ctx);
 	if (tg_ip_parse(a->host, ip) == 0) {
@@ -163,7 +166,6 @@ int tlsguard_session_attach(const tlsguard_ctx *ctx, gnutls_session_t session, c
 	ret = gnutls_ocsp_status_request_enable_client(session, NULL, 0, NULL);
 	if (ret < 0)
 		return TLSGUARD_E_INTERNAL;
-	gnutls_session_set_verify_function(session, verify_hook);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #define TG_MAX_HOST 253      /* longest DNS name */
 #define TG_MAX_CHECKS 32
 #define TG_ERRBUF 512
+#define TG_MAX_SCT_LISTS 4   /* SCT lists handed over per request */
 
 /* ---- allocation (one place, so tests can fail the Nth call) ---- */
 void *tg_malloc(size_t n);
@@ -50,8 +51,14 @@ enum {
 	TG_POL_PIN_MODE = 1u << 6,
 	TG_POL_PIN_EXPIRES = 1u << 7,
 	TG_POL_TOFU = 1u << 8,
-	TG_POL_TOFU_MODE = 1u << 9
+	TG_POL_TOFU_MODE = 1u << 9,
+	TG_POL_CT_POLICY = 1u << 10,
+	TG_POL_CT_MODE = 1u << 11
 };
+
+/* Certificate Transparency policy of a host (config "ct-policy"). AUTO, the
+ * default, means Chrome's policy when a log list is configured, else off. */
+enum tg_ct_policy { TG_CT_AUTO = 0, TG_CT_OFF = 1, TG_CT_CHROME = 2, TG_CT_APPLE = 3 };
 
 #define TG_PIN_LEN 32 /* SHA-256 of a SubjectPublicKeyInfo */
 
@@ -70,6 +77,8 @@ struct tg_policy {
 	bool tofu_report_only;  /* key changes only reported */
 	int64_t pin_expires;    /* 0 = never */
 	bool tofu;              /* trust on first use */
+	int ct_policy;          /* enum tg_ct_policy */
+	bool ct_report_only;    /* CT failures only reported (ct-mode) */
 };
 
 struct tg_host_policy {
@@ -101,6 +110,7 @@ struct tg_config {
 	char *report_path;      /* NULL = no report file */
 	char **warnings;        /* "file:line: warning: ..." */
 	size_t n_warnings, warnings_cap;
+	struct tg_ct_list *ct_list; /* CT log list (shared by copies), or NULL */
 };
 
 /* Host index: O(1) section lookup by pattern, so that policy lookup costs
@@ -136,6 +146,44 @@ void tg_policy_for_host(const struct tg_config *cfg, const char *host, struct tg
  * the number added (> 0) or a TLSGUARD_E_* code, with a message in err. */
 int tg_trust_add_path(gnutls_x509_trust_list_t tl, const char *path, char *err, size_t errlen);
 
+/* ---- Certificate Transparency (check_ct.c) ----
+ * A CT log list, parsed once when it is configured (config "ct-log-list" or
+ * tlsguard_ctx_set_ct_log_list()) so that errors surface then, and read-only
+ * afterwards. Config copies share it: @refs counts them and is only touched
+ * by the configuring thread (and by tlsguard_ctx_free()). */
+struct tg_loglist;
+struct tg_ct_list {
+	unsigned refs;
+	char *path;
+	struct tg_loglist *ll;
+	/* The list's date in ms, for Chrome's 70-day freshness rule: its
+	 * log_list_timestamp, or, for a list without one (Apple's), the newest
+	 * state timestamp in it (the list cannot be older than that); 0 when
+	 * neither exists (age unknown: CT is not enforced). */
+	int64_t date_ms;
+	bool date_from_states;
+};
+/* Read and parse the list at @path. TLSGUARD_E_IO (unreadable),
+ * TLSGUARD_E_CONFIG (bad list; @err holds the loader's "path: json.path:
+ * reason"), TLSGUARD_E_NOMEM. */
+int tg_ct_list_load(const char *path, struct tg_ct_list **out, char *err, size_t errlen);
+struct tg_ct_list *tg_ct_list_ref(struct tg_ct_list *l);
+void tg_ct_list_unref(struct tg_ct_list *l);
+/* The load-time warning for a list without log_list_timestamp ("" when
+ * none is due), written to @buf; the caller names the list. */
+void tg_ct_list_date_note(const struct tg_ct_list *l, char *buf, size_t len);
+
+/* Cache of SCT signature checks, shared by every evaluation of a context:
+ * the one mutable part of a frozen context, internally locked. Keyed by
+ * SHA-256 of the signed entry and SHA-256 of the SCT's signed fields (and
+ * log id); bounded (TG_CT_CACHE_SLOTS, two-way, oldest way evicted). */
+#define TG_CT_CACHE_SLOTS 1024
+struct tg_ct_cache;
+int tg_ct_cache_new(struct tg_ct_cache **out);
+void tg_ct_cache_free(struct tg_ct_cache *c);
+/* Test hook (not exported): signatures verified and cache hits so far. */
+void tg_ct_cache_stats(const tlsguard_ctx *ctx, uint64_t *verified, uint64_t *hits);
+
 struct tlsguard_ctx {
 	struct tg_config cfg;
 	int64_t fixed_time;              /* 0 = clock */
@@ -153,6 +201,11 @@ struct tlsguard_ctx {
 	struct tg_store *store;          /* NULL: not needed or failed (store_err) */
 	int store_rc;
 	char store_err[TG_ERRBUF];
+	/* SCT verification cache, made at prepare when a CT log list is
+	 * configured (NULL otherwise, or if it could not be allocated: then
+	 * every SCT is verified every time). Unlike everything else here it
+	 * changes after the freeze, under its own lock (check_ct.c). */
+	struct tg_ct_cache *ct_cache;
 };
 
 /* Freeze @ctx and build derived state once (thread-safe). */
@@ -173,6 +226,12 @@ struct tlsguard_request {
 	struct tg_buf certs[TG_MAX_CHAIN];
 	size_t ncerts;
 	struct tg_buf ocsp;
+	/* SCT lists the TLS stack received (tlsguard_request_add_sct_list). */
+	struct tg_sct_input {
+		int source;             /* TLSGUARD_SCT_TLS or TLSGUARD_SCT_OCSP */
+		struct tg_buf list;
+	} sct_lists[TG_MAX_SCT_LISTS];
+	size_t n_sct_lists;
 };
 
 struct tlsguard_event {
@@ -193,6 +252,16 @@ struct tg_check_record {
 	int outcome;
 };
 
+/* One SCT an evaluation saw (tlsguard_result_sct). */
+struct tg_sct_record {
+	unsigned char log_id[32];
+	char *log_name;             /* NULL when the log is unknown */
+	char *operator_name;        /* operator at the SCT's time, or NULL */
+	int64_t timestamp_ms;
+	int source;                 /* enum tlsguard_sct_source */
+	int status;                 /* enum tlsguard_sct_status */
+};
+
 struct tlsguard_result {
 	int verdict;
 	int error;
@@ -206,6 +275,8 @@ struct tlsguard_result {
 	struct tg_check_record checks[TG_MAX_CHECKS];
 	size_t nchecks;
 	char *report;               /* JSON, or NULL */
+	struct tg_sct_record *scts;
+	size_t nscts;
 };
 
 /* ---- evaluation ---- */
@@ -276,6 +347,7 @@ extern const struct tg_check tg_check_crypto;
 extern const struct tg_check tg_check_ocsp;
 extern const struct tg_check tg_check_pin;
 extern const struct tg_check tg_check_tofu;
+extern const struct tg_check tg_check_ct;
 
 /* NULL-terminated, in running order. */
 extern const struct tg_check *const tg_checks[];

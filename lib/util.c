@@ -44,6 +44,8 @@ int tg_host_normalize(const char *in, size_t len, char *out)
 {
 	size_t i;
 	unsigned char ip[16];
+	char canon[INET6_ADDRSTRLEN];
+	int n;
 
 	if (in == NULL)
 		return TLSGUARD_E_INVALID;
@@ -75,6 +77,11 @@ int tg_host_normalize(const char *in, size_t len, char *out)
 		return TLSGUARD_E_INVALID;
 	if ((bracketed || strchr(out, ':') != NULL) && tg_ip_parse(out, ip) != 16)
 		return TLSGUARD_E_INVALID;
+	/* One spelling per address ("0:0::1" is "::1"), so that config
+	 * sections, pins and store records cannot be dodged by rewriting it. */
+	n = tg_ip_parse(out, ip);
+	if (n != 0 && inet_ntop(n == 4 ? AF_INET : AF_INET6, ip, canon, sizeof(canon)) != NULL)
+		memcpy(out, canon, strlen(canon) + 1);
 	return 0;
 }
 

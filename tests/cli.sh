@@ -258,7 +258,7 @@ run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}"
 expect "verify good chain: accepted" 0 "out:verdict: accepted" "out:[0] subject:  CN=good.example.test" \
 	"out:issuer:   CN=tlsguard Test Intermediate CA" "out:validity: 2020-01-01T00:00:00Z .. 2045-01-01T00:00:00Z" \
 	"out:spki:     sha256/" "out:chain      pass" "out:ocsp       skip" "out:pin        skip" "out:tofu       skip" \
-	"out:events: none"
+	"out:ct         skip" "out:events: none"
 
 if command -v openssl >/dev/null 2>&1; then
 	pin=$(openssl x509 -in "$D/good.pem" -pubkey -noout | openssl pkey -pubin -outform der |
@@ -275,8 +275,10 @@ expect_json "verify good chain --json (options after arguments)" 0 \
 	 and d["chain"][0]["index"] == 0 and d["chain"][0]["subject"].startswith("CN=good.example.test")
 	 and d["chain"][0]["not_before"] == "2020-01-01T00:00:00Z" and d["chain"][0]["not_after"] == "2045-01-01T00:00:00Z"
 	 and len(d["chain"][0]["spki_sha256"]) == 44 and ck == {"chain": "pass", "validity": "pass",
-	 "hostname": "pass", "eku": "pass", "crypto": "pass", "ocsp": "skip", "pin": "skip", "tofu": "skip"}
-	 and [c["name"] for c in d["checks"]] == ["chain", "validity", "hostname", "eku", "crypto", "ocsp", "pin", "tofu"]
+	 "hostname": "pass", "eku": "pass", "crypto": "pass", "ocsp": "skip", "pin": "skip", "tofu": "skip",
+	 "ct": "skip"}
+	 and [c["name"] for c in d["checks"]] == ["chain", "validity", "hostname", "eku", "crypto", "ocsp", "pin", "tofu",
+	 "ct"]
 	 and d["warnings"] == [] and d["report"] is None'
 
 run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}"

@@ -22,7 +22,8 @@
  * Thread safety
  * -------------
  * libtlsguard keeps no mutable global state of its own. A tlsguard_ctx is
- * configured by one thread (the tlsguard_ctx_set_* / _add_* / _load_* calls).
+ * configured by one thread (the tlsguard_ctx_set_* / _add_* / _load_* calls),
+ * and no evaluation may start until configuration is done.
  * The first evaluation freezes it: from then on configuration calls fail with
  * TLSGUARD_E_FROZEN and any number of threads may evaluate with the same
  * context concurrently. Event callbacks run synchronously in the thread that
@@ -107,8 +108,10 @@ enum tlsguard_code {
 	TLSGUARD_EV_CT_POLICY_NOT_MET = 35,
 	TLSGUARD_EV_KEY_CHANGED = 36,
 	TLSGUARD_EV_SPLIT_VIEW = 37,
-	TLSGUARD_EV_PIN_EXPIRED = 38        /**< info: a pin set is past its expiry
+	TLSGUARD_EV_PIN_EXPIRED = 38,       /**< info: a pin set is past its expiry
 	                                         date and was not enforced */
+	TLSGUARD_EV_CT_UNAVAILABLE = 39     /**< info/warning: CT could not be
+	                                         evaluated (no or stale log list) */
 };
 
 /** Severity of an event. */
@@ -186,7 +189,8 @@ TLSGUARD_API void tlsguard_ctx_free(tlsguard_ctx *ctx);
  * the system store. The file is read and checked now.
  * \param path borrowed.
  * \return 0; TLSGUARD_E_IO (unreadable), TLSGUARD_E_CERT_PARSE (no
- *   certificate in it), TLSGUARD_E_FROZEN, TLSGUARD_E_INVALID, TLSGUARD_E_NOMEM.
+ *   certificate in it), TLSGUARD_E_TRUST_STORE (GnuTLS refused the
+ *   certificates), TLSGUARD_E_FROZEN, TLSGUARD_E_INVALID, TLSGUARD_E_NOMEM.
  *   If the file becomes unreadable before the first evaluation, every
  *   evaluation fails closed with TLSGUARD_E_TRUST_STORE.
  *   tlsguard_ctx_last_error() says which file and why.
@@ -250,6 +254,18 @@ typedef int (*tlsguard_event_cb)(const tlsguard_event *ev, void *userdata);
  *  and passed back untouched. \since 0.1 */
 TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_event_callback(tlsguard_ctx *ctx, tlsguard_event_cb cb,
                                                                       void *userdata);
+
+/**
+ * Use the CT log list (v3 JSON, as Chrome and Apple publish it) at \p path
+ * (copied) for Certificate Transparency checks; same as config
+ * "ct-log-list". tlsguard ships no list: choose one (see tlsguard.conf(5)).
+ * The file is read and checked now; errors name the JSON path.
+ * \return 0; TLSGUARD_E_IO, TLSGUARD_E_CONFIG (bad list: see
+ *   tlsguard_ctx_last_error()), TLSGUARD_E_FROZEN, TLSGUARD_E_INVALID,
+ *   TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_ct_log_list(tlsguard_ctx *ctx, const char *path);
 
 /**
  * Warnings found while loading configuration (a pin set without a backup
@@ -378,6 +394,26 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_add_cert(tlsguard_request
 TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_set_ocsp_response(tlsguard_request *req,
                                                                          const unsigned char *der, size_t len);
 
+/** Where an SCT list came from, for tlsguard_request_add_sct_list(). SCTs
+ *  embedded in the leaf certificate are read from it automatically. */
+enum tlsguard_sct_source {
+	TLSGUARD_SCT_EMBEDDED = 0, /**< X.509 extension (reported; not an input) */
+	TLSGUARD_SCT_TLS = 1,      /**< TLS signed_certificate_timestamp extension */
+	TLSGUARD_SCT_OCSP = 2      /**< stapled OCSP response extension */
+};
+
+/**
+ * Hand over a TLS-encoded SignedCertificateTimestampList (RFC 6962 sec.
+ * 3.3) that the TLS stack received for this connection; copied. At most 4
+ * lists per request. Parsing happens at evaluation: a malformed list is a
+ * ct-invalid event there.
+ * \return 0; TLSGUARD_E_INVALID (bad source, NULL, len 0 or > 65537);
+ *   TLSGUARD_E_RANGE (too many lists); TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_request_add_sct_list(tlsguard_request *req, int source,
+                                                                    const unsigned char *list, size_t len);
+
 /**
  * Evaluate a request: run every check, report every event (to the callback
  * and into the result) and decide.
@@ -462,6 +498,35 @@ TLSGUARD_API const unsigned char *tlsguard_result_cert(const tlsguard_result *re
  * \since 0.1
  */
 TLSGUARD_API const char *tlsguard_result_report(const tlsguard_result *res);
+
+/** Status of one SCT in a result. */
+enum tlsguard_sct_status {
+	TLSGUARD_SCT_VALID = 0,
+	TLSGUARD_SCT_INVALID_SIGNATURE = 1,
+	TLSGUARD_SCT_UNKNOWN_LOG = 2,      /**< log not in the configured list */
+	TLSGUARD_SCT_FUTURE_TIMESTAMP = 3, /**< issued after the evaluation time */
+	TLSGUARD_SCT_LOG_NOT_ACCEPTED = 4, /**< log pending/rejected, or retired
+	                                        before the SCT was issued */
+	TLSGUARD_SCT_UNVERIFIABLE = 5      /**< e.g. precert SCT without issuer */
+};
+
+/** "valid", "invalid_signature", "unknown_log", "future_timestamp",
+ *  "log_not_accepted", "unverifiable"; "unknown" otherwise. Static. */
+TLSGUARD_API const char *tlsguard_sct_status_name(int status);
+
+/** Number of SCTs the evaluation saw (all sources). \since 0.1 */
+TLSGUARD_API size_t tlsguard_result_sct_count(const tlsguard_result *res);
+
+/**
+ * SCT \p i of a result: any out-parameter may be NULL. Strings are
+ * borrowed until tlsguard_result_free() ("" when the log is unknown).
+ * \param log_id 32 bytes, borrowed.
+ * \return 0 or TLSGUARD_E_RANGE.
+ * \since 0.1
+ */
+TLSGUARD_API int tlsguard_result_sct(const tlsguard_result *res, size_t i, const unsigned char **log_id,
+                                     const char **log_name, const char **operator_name, int64_t *timestamp_ms,
+                                     int *source, int *status);
 
 /** Free a result and its events. NULL is a no-op. \since 0.1 */
 TLSGUARD_API void tlsguard_result_free(tlsguard_result *res);

@@ -19,9 +19,9 @@
 #include "testutil.h"
 #include "tg.h"
 
-#define NCHECKS 8
-static const char *const check_names[NCHECKS] = {"chain", "validity", "hostname", "eku",
-                                                 "crypto", "ocsp",     "pin",      "tofu"};
+#define NCHECKS 9
+static const char *const check_names[NCHECKS] = {"chain", "validity", "hostname", "eku", "crypto",
+                                                 "ocsp",  "pin",      "tofu",     "ct"};
 
 enum { P = TLSGUARD_CHECK_PASS, F = TLSGUARD_CHECK_FAIL, S = TLSGUARD_CHECK_SKIP };
 
@@ -145,7 +145,7 @@ struct chain_case {
 
 #define FATAL TLSGUARD_SEV_FATAL
 #define EV(c, i, chk) {TLSGUARD_EV_##c, FATAL, i, chk}
-#define ACCEPT_ALL {P, P, P, P, P, S, S, S}
+#define ACCEPT_ALL {P, P, P, P, P, S, S, S, S}
 
 static const struct chain_case chain_cases[] = {
     /* success paths, DNS and IP SANs, with and without the root */
@@ -159,69 +159,69 @@ static const struct chain_case chain_cases[] = {
     {"good-fullchain.pem", "::1", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     /* an IP the certificate does not name, and a name it does not list */
     {"good-chain.pem", "127.0.0.2", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S, S, S}, "127.0.0.2"},
+     {P, P, F, P, P, S, S, S, S}, "127.0.0.2"},
     {"good-chain.pem", "example.test", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S, S, S}, "DNS:good.example.test"},
+     {P, P, F, P, P, S, S, S, S}, "DNS:good.example.test"},
     /* no staple is not a failure: revocation is then unknown, not "revoked" */
     {"revoked-chain.pem", "revoked.example.test", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
 
     /* chain */
     {"untrusted.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1, {EV(UNTRUSTED_ISSUER, 0, "chain")},
-     {F, P, P, P, P, S, S, S}, "Untrusted Other Root CA"},
+     {F, P, P, P, P, S, S, S, S}, "Untrusted Other Root CA"},
     {"selfsigned.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1, {EV(UNTRUSTED_ISSUER, 0, "chain")},
-     {F, P, P, P, P, S, S, S}, "self-signed"},
+     {F, P, P, P, P, S, S, S, S}, "self-signed"},
     {"notca-chain.pem", "notca.example.test", NULL, TLSGUARD_REJECT, 1, {EV(INVALID_CHAIN, 0, "chain")},
-     {F, P, P, P, P, S, S, S}, NULL},
+     {F, P, P, P, P, S, S, S, S}, NULL},
 
     /* validity */
     {"expired-chain.pem", "expired.example.test", NULL, TLSGUARD_REJECT, 1, {EV(EXPIRED, 0, "validity")},
-     {P, F, P, P, P, S, S, S}, "2021-01-01"},
+     {P, F, P, P, P, S, S, S, S}, "2021-01-01"},
     {"notyet-chain.pem", "notyet.example.test", NULL, TLSGUARD_REJECT, 1, {EV(NOT_YET_VALID, 0, "validity")},
-     {P, F, P, P, P, S, S, S}, "2040-01-01"},
+     {P, F, P, P, P, S, S, S, S}, "2040-01-01"},
 
     /* hostname: SAN only, the CN is never used */
     {"wronghost-chain.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1,
-     {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S, S, S}, "other.example.test"},
+     {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S, S, S, S}, "other.example.test"},
     {"cn-only-chain.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S, S, S}, "no subjectAltName"},
+     {P, P, F, P, P, S, S, S, S}, "no subjectAltName"},
 
     /* crypto */
     {"weak-rsa-chain.pem", "weak.example.test", NULL, TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},
-     {P, P, P, P, F, S, S, S}, "1024"},
+     {P, P, P, P, F, S, S, S, S}, "1024"},
     {"weak-rsa-chain.pem", "weak.example.test", "min-rsa-bits = 1024\n", TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL,
      NULL},
     {"sha1-chain.pem", "sha1.example.test", NULL, TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},
-     {P, P, P, P, F, S, S, S}, "SHA-1"},
+     {P, P, P, P, F, S, S, S, S}, "SHA-1"},
     {"sha1-chain.pem", "sha1.example.test", "allow-sha1 = yes\n", TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     /* allow-sha1 does not allow MD5 */
     {"md5-chain.pem", "md5.example.test", "allow-sha1 = yes\n", TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},
-     {P, P, P, P, F, S, S, S}, "MD5"},
+     {P, P, P, P, F, S, S, S, S}, "MD5"},
     {"md5-chain.pem", "md5.example.test", NULL, TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},
-     {P, P, P, P, F, S, S, S}, "MD5"},
+     {P, P, P, P, F, S, S, S, S}, "MD5"},
 
     /* eku */
     {"clientauth-chain.pem", "client.example.test", NULL, TLSGUARD_REJECT, 1, {EV(BAD_KEY_USAGE, 0, "eku")},
-     {P, P, P, F, P, S, S, S}, "1.3.6.1.5.5.7.3.2"},
+     {P, P, P, F, P, S, S, S, S}, "1.3.6.1.5.5.7.3.2"},
     {"eku-int-chain.pem", "ekuint.example.test", NULL, TLSGUARD_REJECT, 1, {EV(BAD_KEY_USAGE, 1, "eku")},
-     {P, P, P, F, P, S, S, S}, "certificate 1"},
+     {P, P, P, F, P, S, S, S, S}, "certificate 1"},
 
     /* everything at once: every check runs after one failed */
     {"bad-all.pem", "good.example.test", NULL, TLSGUARD_REJECT, 3,
      {EV(UNTRUSTED_ISSUER, 0, "chain"), EV(EXPIRED, 0, "validity"), EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {F, F, F, P, P, S, S, S}, "self-signed"},
+     {F, F, F, P, P, S, S, S, S}, "self-signed"},
 
     /* wildcards end to end */
     {"wildcard-chain.pem", "a.wild.example.test", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     {"wildcard-chain.pem", "A.Wild.Example.TEST", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     {"wildcard-chain.pem", "a.wild.example.test.", NULL, TLSGUARD_ACCEPT, 0, {{0}}, ACCEPT_ALL, NULL},
     {"wildcard-chain.pem", "wild.example.test", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S, S, S}, "*.wild.example.test"},
+     {P, P, F, P, P, S, S, S, S}, "*.wild.example.test"},
     {"wildcard-chain.pem", "a.b.wild.example.test", NULL, TLSGUARD_REJECT, 1,
-     {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S, S, S}, "*.wild.example.test"},
+     {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S, S, S, S}, "*.wild.example.test"},
     {"wildcard-chain.pem", "127.0.0.1", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S, S, S}, NULL},
+     {P, P, F, P, P, S, S, S, S}, NULL},
     {"wildcard-chain.pem", "::1", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S, S, S}, NULL},
+     {P, P, F, P, P, S, S, S, S}, NULL},
 };
 
 #define NCASES (sizeof(chain_cases) / sizeof(chain_cases[0]))
@@ -518,8 +518,8 @@ END_TEST
 
 /* ------------------------------------------------------------------ OCSP */
 
-static const int ocsp_pass[NCHECKS] = {P, P, P, P, P, P, S, S};
-static const int ocsp_fail[NCHECKS] = {P, P, P, P, P, F, S, S};
+static const int ocsp_pass[NCHECKS] = {P, P, P, P, P, P, S, S, S};
+static const int ocsp_fail[NCHECKS] = {P, P, P, P, P, F, S, S, S};
 
 static tlsguard_ctx *ctx_at(int64_t t)
 {

@@ -30,6 +30,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <tlsguard/tlsguard.h>
 
 #include "testutil.h"
@@ -792,7 +795,7 @@ START_TEST(test_mitm_without_pins)
 	for (i = 0; i < N(chains); i++) {
 		tlsguard_result *res = eval(ctx, chains[i], HOST, 443);
 		expect(res, TLSGUARD_ACCEPT, 0);
-		ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=2 tofu=2");
+		ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=2 tofu=2 ct=2");
 		ck_assert_ptr_null(tlsguard_result_report(res));
 		tlsguard_result_free(res);
 	}
@@ -839,7 +842,7 @@ START_TEST(test_mitm_pinned)
 	/* The genuine server passes, with or without the root in its chain. */
 	res = eval(ctx, "good-chain.pem", HOST, 443);
 	expect(res, TLSGUARD_ACCEPT, 0);
-	ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=0 tofu=2");
+	ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=0 tofu=2 ct=2");
 	ck_assert_ptr_null(tlsguard_result_report(res));
 	tlsguard_result_free(res);
 	res = eval(ctx, "good-fullchain.pem", HOST, 443);
@@ -853,7 +856,7 @@ START_TEST(test_mitm_pinned)
 	ck_assert_str_eq(tlsguard_event_name(ev), "ERR_SSL_PINNED_KEY_NOT_IN_CERT_CHAIN");
 	ck_assert_int_eq(tlsguard_event_cert_index(ev), -1);
 	ck_assert_int_eq(tlsguard_event_overridable(ev), 0);
-	ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=1 tofu=2");
+	ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=1 tofu=2 ct=2");
 	ck_assert_ptr_nonnull(tlsguard_result_report(res));
 	ck_assert_ptr_eq(tlsguard_event_report(ev), tlsguard_result_report(res));
 	tlsguard_result_free(res);
@@ -871,6 +874,108 @@ START_TEST(test_mitm_pinned)
 	res = eval(ctx, "rotated-chain.pem", HOST, 443);
 	expect(res, TLSGUARD_ACCEPT, 0);
 	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+/* An attacker's leaf that names the pinned certificate as its issuer but is
+ * signed with the attacker's own key, served together with a public copy of
+ * the pinned certificate. */
+static void forge_leaf(const char *issuer_dn, gnutls_datum_t *out)
+{
+	gnutls_x509_privkey_t key;
+	gnutls_privkey_t pkey;
+	gnutls_x509_crt_t crt, fake_issuer;
+	unsigned char serial = 7;
+
+	ck_assert_int_eq(gnutls_x509_privkey_init(&key), 0);
+	ck_assert_int_eq(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+	                                              GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
+	ck_assert_int_eq(gnutls_privkey_init(&pkey), 0);
+	ck_assert_int_eq(gnutls_privkey_import_x509(pkey, key, 0), 0);
+	ck_assert_int_eq(gnutls_x509_crt_init(&crt), 0);
+	ck_assert_int_eq(gnutls_x509_crt_init(&fake_issuer), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_version(fake_issuer, 3), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_dn(fake_issuer, issuer_dn, NULL), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_key(fake_issuer, key), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_version(crt, 3), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_serial(crt, &serial, 1), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_dn(crt, "CN=good.example.test", NULL), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_activation_time(crt, 1577836800), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_expiration_time(crt, 2366841600), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_key(crt, key), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, HOST, strlen(HOST),
+	                                                      GNUTLS_FSAN_SET), 0);
+	ck_assert_int_eq(gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0), 0);
+	ck_assert_int_eq(gnutls_x509_crt_privkey_sign(crt, fake_issuer, pkey, GNUTLS_DIG_SHA256, 0), 0);
+	ck_assert_int_eq(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, out), 0);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_crt_deinit(fake_issuer);
+	gnutls_privkey_deinit(pkey);
+	gnutls_x509_privkey_deinit(key);
+}
+
+static int override_all(const tlsguard_event *ev, void *ud)
+{
+	(void)ud;
+	return tlsguard_event_overridable(ev) ? TLSGUARD_DECISION_OVERRIDE : TLSGUARD_DECISION_DEFAULT;
+}
+
+/* Regression (review finding): on an untrusted chain GnuTLS stops at "signer
+ * not found" without checking the links below, so a pinned certificate the
+ * attacker merely appended must never satisfy the pin. */
+START_TEST(test_pin_needs_signature_link)
+{
+	tlsguard_ctx *ctx = test_ctx();
+	gnutls_datum_t forged = {NULL, 0};
+	struct test_chain ss;
+	const unsigned char *der[2];
+	size_t len[2];
+	tlsguard_result *res = NULL;
+	int rc;
+
+	load(ctx, "mode = interactive\noverridable = untrusted-issuer\n");
+	add_pins(ctx, HOST, spin("selfsigned.pem"), 0, 0);
+	ck_assert_int_eq(tlsguard_ctx_set_event_callback(ctx, override_all, NULL), 0);
+	chain_load(&ss, "selfsigned.pem");
+	/* The genuine pinned self-signed server: accepted by the app's override. */
+	rc = tlsguard_verify_der_chain(ctx, HOST, 443, (const unsigned char *const *)ss.der, ss.len, 1, &res);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_ACCEPT);
+	tlsguard_result_free(res);
+	/* The impostor: its leaf plus a copy of the pinned certificate. */
+	forge_leaf("CN=good.example.test,O=tlsguard tests", &forged);
+	der[0] = forged.data;
+	len[0] = forged.size;
+	der[1] = ss.der[0];
+	len[1] = ss.len[0];
+	rc = tlsguard_verify_der_chain(ctx, HOST, 443, der, len, 2, &res);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(tlsguard_result_has_event(res, TLSGUARD_EV_PIN_MISMATCH), "%s", describe(res));
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+	gnutls_free(forged.data);
+	chain_free(&ss);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+/* Regression: one spelling per IPv6 address for sections and pins. */
+START_TEST(test_ipv6_spellings_share_a_section)
+{
+	tlsguard_ctx *ctx = test_ctx();
+	static const char *const spellings[] = {"::1", "0:0:0:0:0:0:0:1", "[0::1]", "0000::0001"};
+	size_t i;
+
+	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, fixture("rogue-ca.pem")), 0);
+	load(ctx, fmt("[0:0::1]\npin = %s\npin = %s\n", spin("good.pem"), spin("int-ca.pem")));
+	for (i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		tlsguard_result *res = eval(ctx, "forged-chain.pem", spellings[i], 443);
+		ck_assert_msg(tlsguard_result_has_event(res, TLSGUARD_EV_PIN_MISMATCH), "%s: %s", spellings[i],
+		              describe(res));
+		ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+		tlsguard_result_free(res);
+	}
 	tlsguard_ctx_free(ctx);
 }
 END_TEST
@@ -2159,12 +2264,19 @@ START_TEST(test_tofu_config)
 	pending_is(&rs.r[1], "rotated.pem", T(0));
 	tlsguard_ctx_free(ctx);
 
-	/* pin-mode = report-only also softens TOFU. */
+	/* tofu-mode = report-only softens key changes; pin-mode does not. */
 	ctx = test_ctx();
-	load(ctx, fmt("store = %s\n[good.example.test]\ntofu = yes\npin-mode = report-only\n", store_path()));
+	load(ctx, fmt("store = %s\n[good.example.test]\ntofu = yes\ntofu-mode = report-only\n", store_path()));
 	res = eval(ctx, "rotated-chain.pem", HOST, 443);
 	expect(res, TLSGUARD_ACCEPT, 1);
 	event_is(res, 0, TLSGUARD_EV_KEY_CHANGED, TLSGUARD_SEV_WARNING, "tofu", NULL);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+	ctx = test_ctx();
+	load(ctx, fmt("store = %s\n[good.example.test]\ntofu = yes\npin-mode = report-only\n", store_path()));
+	res = eval(ctx, "rotated-chain.pem", HOST, 443);
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	event_is(res, 0, TLSGUARD_EV_KEY_CHANGED, TLSGUARD_SEV_FATAL, "tofu", NULL);
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
 }
@@ -2342,6 +2454,8 @@ static Suite *pin_suite(void)
 	tcase_add_test(t, test_mitm_without_pins);
 	tcase_add_loop_test(t, test_mitm_pinned, 0, 6);
 	tcase_add_loop_test(t, test_mitm_report_only, 0, 6);
+	tcase_add_test(t, test_pin_needs_signature_link);
+	tcase_add_test(t, test_ipv6_spellings_share_a_section);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 
