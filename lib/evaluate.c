@@ -146,7 +146,9 @@ static bool find_anchor(struct tg_eval *e, gnutls_x509_crt_t c)
 		e->anchor_owned = false;
 		return true;
 	}
-	if (gnutls_x509_trust_list_get_issuer(e->ctx->tl, c, &iss, GNUTLS_TL_GET_COPY) == 0 && iss != NULL) {
+	/* Only a system store can be a PKCS#11 module; CA files never are. */
+	if (e->ctx->cfg.use_system_ca &&
+	    gnutls_x509_trust_list_get_issuer(e->ctx->tl, c, &iss, GNUTLS_TL_GET_COPY) == 0 && iss != NULL) {
 		e->anchor = iss;
 		e->anchor_owned = true;
 		return true;

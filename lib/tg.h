@@ -364,6 +364,8 @@ const struct tg_code_info *tg_code_info(int code);
 int tg_code_from_key(const char *key, size_t len);
 
 /* ---- helpers ---- */
+/* Subject and issuer names are the same bytes (a cheap self-issued test). */
+bool tg_crt_self_issued(gnutls_x509_crt_t crt);
 /* Host name matching (hostname check; exported internally for tests). */
 bool tg_dns_match(const char *pattern, size_t plen, const char *host);
 /* Normalise a host: lower case, strip one trailing dot, validate. Returns

@@ -134,3 +134,15 @@ int tg_parse_time(const char *s, int64_t *out)
 	*out = (int64_t)t;
 	return 0;
 }
+
+bool tg_crt_self_issued(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t s = {NULL, 0}, i = {NULL, 0};
+	bool same = false;
+
+	if (gnutls_x509_crt_get_raw_dn(crt, &s) == 0 && gnutls_x509_crt_get_raw_issuer_dn(crt, &i) == 0)
+		same = s.size == i.size && memcmp(s.data, i.data, s.size) == 0;
+	gnutls_free(s.data);
+	gnutls_free(i.data);
+	return same;
+}

@@ -6,6 +6,9 @@
 #   TG_DATA      fixture directory (tests/gen-fixtures.sh output)
 #   TG_BUILDDIR  build directory holding tools/tlsguard
 #   TG_SRCDIR    source directory (unused for now)
+#   TG_SHARED    shared data ($TG_SHARED/testdata/ct: real-world certificates
+#                and CT log lists); its tests are skipped when it is absent,
+#                except under CI=true, where that is a failure
 # The connect tests start gnutls-serv and a plain TCP server on free ports
 # and talk to them on 127.0.0.1 only; every server is stopped on exit.
 # Stores (trust on first use) live in the temporary directory only: the
@@ -207,6 +210,20 @@ start_tls_server() {
 	return 1
 }
 
+# start_ossl_sct_server CERT KEY SERVERINFO: openssl s_server (TLS 1.2) that
+# sends the SCT list of SERVERINFO in the TLS extension; sets SERVER_PORT.
+start_ossl_sct_server() {
+	local _
+	for _ in 1 2 3; do
+		SERVER_PORT=$(free_port)
+		openssl s_server -accept "$SERVER_PORT" -cert "$1" -key "$2" -serverinfo "$3" -tls1_2 \
+			-cipher 'DEFAULT:@SECLEVEL=0' -quiet >"$TMP/serv-$SERVER_PORT.log" 2>&1 </dev/null &
+		PIDS+=($!)
+		wait_listen "$SERVER_PORT" "$!" && return 0
+	done
+	return 1
+}
+
 # start_plain_server: a TCP server that answers in HTTP, not TLS.
 start_plain_server() {
 	python3 -c '
@@ -242,7 +259,8 @@ fi
 run --help
 expect "--help prints the usage of every command" 0 "out:verify --host NAME CHAIN..." "out:connect HOST[:PORT]" \
 	"out:--connect-to ADDR" "out:--json" "out:pin CHAIN..." "out:pin --connect HOST[:PORT]" "out:store list" \
-	"out:store accept HOST[:PORT]" "out:--store PATH"
+	"out:store accept HOST[:PORT]" "out:--store PATH" "out:sct CERT --issuer ISSUER" "out:--log-list FILE" \
+	"out:--ct-policy POLICY" "out:--tls-sct FILE"
 run help
 expect "help command prints the usage" 0 "out:Usage: tlsguard"
 run --version
@@ -386,6 +404,239 @@ printf '[default]\nmode = enforce\n[good.example.test]\nmode = report-only\n' >"
 run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}" --config "$TMP/good.conf"
 expect "verify with a config in report-only mode: accepted despite events" 0 "out:fatal expired " \
 	"out:verdict: accepted"
+
+# ---------------------------------------------------------------- Certificate Transparency
+
+# The public key of OpenSSL's (and google/certificate-transparency's) CT
+# test log, as in OpenSSL's test/ct/log_list.cnf [test]: a test key only.
+CT_TEST_KEY=MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEmXg8sUUzwBYaWrRb+V0IopzQ6o3UyEJ04r5ZrRXGdpYM8K+hB0pXrGRLI0eeWz+3skXrS0IO83AhA3GpRL6s6w==
+
+# ct_list FILE TIMESTAMP KEY DESCRIPTION OPERATOR: a v3 log list (the JSON
+# format of Chrome's and Apple's lists) dated TIMESTAMP, with one log of
+# that key, usable since 2012.
+ct_list() {
+	python3 -c '
+import base64, hashlib, json, sys
+path, ts, key, desc, op = sys.argv[1:6]
+log_id = base64.b64encode(hashlib.sha256(base64.b64decode(key)).digest()).decode()
+log = {"description": desc, "log_id": log_id, "key": key, "url": "https://ct.example.test/", "mmd": 86400,
+       "state": {"usable": {"timestamp": "2012-01-01T00:00:00Z"}}}
+with open(path, "w", encoding="utf-8") as f:
+    json.dump({"version": "1.0", "log_list_timestamp": ts,
+               "operators": [{"name": op, "email": ["ct@example.test"], "logs": [log]}]}, f)
+' "$@"
+}
+
+# A list fresh at the fixtures' time (a list older than 70 days is not enforced).
+ct_list "$TMP/ct-fresh.json" 2026-05-15T00:00:00Z "$CT_TEST_KEY" "Test log" "Test operator"
+
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}" --log-list "$TMP/ct-fresh.json" \
+	--ct-policy chrome
+expect "verify --log-list --ct-policy chrome, chain without SCTs: rejected with ct-missing" 1 "out:ct         FAIL" \
+	"line:scts: none" "out:fatal ct-missing ERR_CERTIFICATE_TRANSPARENCY_REQUIRED (check ct, certificate 0)" \
+	"out:detail:  no SCT: " "out:verdict: REJECTED"
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}" --log-list "$TMP/ct-fresh.json" --json
+expect_json "verify --log-list --json: ct-missing, scts [] (policy chrome by default with a list)" 1 \
+	'd["verdict"] == "reject" and ck["ct"] == "fail" and d["scts"] == []
+	 and ev["ct-missing"]["severity"] == "fatal" and ev["ct-missing"]["check"] == "ct"'
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}" --log-list "$TMP/ct-fresh.json" \
+	--ct-policy off
+expect "verify --ct-policy off: accepted, ct skipped" 0 "out:ct         skip" "line:scts: none" "out:events: none" \
+	"out:verdict: accepted"
+printf '[default]\nct-policy = off\n' >"$TMP/ct-off.conf"
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}" --log-list "$TMP/ct-fresh.json" \
+	--config "$TMP/ct-off.conf" --ct-policy apple
+expect "verify --ct-policy overrides the config's [default] ct-policy" 1 "out:fatal ct-missing "
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}" --ct-policy chrome
+expect "verify --ct-policy without a log list: accepted, an info event says CT was not checked" 0 \
+	"out:info ct-unavailable " "out:no CT log list configured" "out:verdict: accepted"
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --ct-policy firefox
+expect "verify --ct-policy with a bad value: exit 2" 2 "err:--ct-policy 'firefox': expected chrome, apple or off" noout
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --log-list "$TMP/missing-list.json"
+expect "verify --log-list of a missing file: exit 2 naming it" 2 \
+	"err:--log-list: $TMP/missing-list.json: cannot read CT log list" noout
+: >"$TMP/empty.sct"
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" --tls-sct "$TMP/empty.sct"
+expect "verify --tls-sct of an empty file: exit 2" 2 "err:$TMP/empty.sct: SCT list file is empty" noout
+printf '\000\011\000\003abc' >"$TMP/bad.sct" # says 9 bytes follow, holds 5
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}" --log-list "$TMP/ct-fresh.json" \
+	--tls-sct "$TMP/bad.sct"
+expect "verify --tls-sct with a malformed list: a ct-invalid warning, then ct-missing" 1 \
+	"out:warning ct-invalid ERR_CT_SCT_INVALID (check ct" "out:the SCT list from the TLS handshake is malformed" \
+	"out:fatal ct-missing "
+
+# sct on the generated fixtures (no SCTs), and its usage errors.
+run sct "$D/good.pem" --issuer "$D/int-ca.pem" --log-list "$TMP/ct-fresh.json" "${AT[@]}"
+expect "sct of a certificate without SCTs: not met (exit 1), ct-missing" 1 \
+	"line:certificate: CN=good.example.test,O=tlsguard tests" "line:host: good.example.test" \
+	"line:time: 2026-06-01T00:00:00Z" "line:scts: none" "line:policy: chrome" \
+	"line:  fatal ct-missing ERR_CERTIFICATE_TRANSPARENCY_REQUIRED" \
+	"out:  - no SCT: the certificate has no embedded SCTs" "line:verdict: NOT MET"
+run sct "$D/good.der" --issuer "$D/int-ca.der" --log-list "$TMP/ct-fresh.json" "${AT[@]}" --json
+expect_json "sct --json of DER files without SCTs: verdict not met" 1 \
+	'd["verdict"] == "not met" and d["scts"] == [] and d["policy"] == "chrome"
+	 and d["certificate"]["subject"].startswith("CN=good.example.test") and d["host"] == "good.example.test"
+	 and [e["key"] for e in d["events"]] == ["ct-missing"] and len(d["reasons"]) == 1
+	 and d["reasons"][0].startswith("no SCT")'
+run sct "$D/good.pem" --issuer "$D/int-ca.pem" "${AT[@]}"
+expect "sct without a log list: unavailable (exit 1), says why" 1 "out:log list: none (give one with --log-list FILE" \
+	"out:no CT log list configured" "line:verdict: unavailable"
+run sct "$D/good.pem" --issuer "$D/int-ca.pem" --log-list "$TMP/ct-fresh.json" --policy off "${AT[@]}" --json
+expect_json "sct --policy off: unavailable (exit 1)" 1 \
+	'd["verdict"] == "unavailable" and d["policy"] == "off" and d["reasons"] and d["events"] == []'
+run sct "$D/good.pem" --issuer "$D/int-ca.pem" --log-list "$TMP/ct-fresh.json" --at 2026-09-01
+expect "sct with a list older than 70 days: unavailable (exit 1)" 1 "out:warning ct-unavailable " \
+	"out:a list older than 70 days is not enforced" "line:verdict: unavailable"
+run sct "$D/good.pem" --log-list "$TMP/ct-fresh.json"
+expect "sct without --issuer: exit 2" 2 "err:sct: --issuer ISSUER is required" noout
+run sct --issuer "$D/int-ca.pem"
+expect "sct without CERT: exit 2" 2 "err:sct: no CERT file given" noout
+run sct "$D/good.pem" "$D/int-ca.pem" --issuer "$D/int-ca.pem"
+expect "sct with two CERTs: exit 2" 2 "err:sct: one CERT only" noout
+run sct "$TMP/missing.pem" --issuer "$D/int-ca.pem"
+expect "sct with a missing CERT: exit 2" 2 "err:$TMP/missing.pem: cannot read chain file" noout
+run sct "$D/good.pem" --issuer "$TMP/junk.der"
+expect "sct with an ISSUER that is not a certificate: exit 2" 2 "err:$TMP/junk.der: certificate 1" noout
+run sct "$D/good.pem" --issuer "$D/int-ca.pem" --policy firefox
+expect "sct --policy with a bad value: exit 2" 2 "err:--policy 'firefox': expected chrome, apple or off" noout
+run sct "$D/good.pem" --issuer "$D/int-ca.pem" --ca "$D/root-ca.pem"
+expect "sct --ca: exit 2 (ISSUER is the anchor)" 2 "err:'--ca' is not valid here" noout
+run verify --host good.example.test "$D/good-chain.pem" --issuer "$D/int-ca.pem"
+expect "verify --issuer: exit 2" 2 "err:'--issuer' is not valid here" noout
+printf '%s\n' '{"version": "1", "operators": [{"name": "x", "email": ["ct@example.test"],' \
+	'"logs": [{"description": "d", "log_id": "AAAA", "key": "!!", "url": "https://ct.example.test/", "mmd": 86400}]}]}' \
+	>"$TMP/garbage-list.json"
+run sct "$D/good.pem" --issuer "$D/int-ca.pem" --log-list "$TMP/garbage-list.json" --json
+expect "sct with a garbage log list: exit 2 naming the file and the JSON path" 2 \
+	"err:tlsguard: --log-list: $TMP/garbage-list.json: operators[0].logs[0].key: " noout
+printf '{"operators": [' >"$TMP/truncated-list.json"
+run sct "$D/good.pem" --issuer "$D/int-ca.pem" --log-list "$TMP/truncated-list.json"
+expect "sct with a log list that is not JSON: exit 2" 2 "err:--log-list: $TMP/truncated-list.json: byte " noout
+
+# sct on real-world certificates and lists (shared/testdata/ct/README.md).
+CT=${TG_SHARED:-/nonexistent}/testdata/ct
+CT_TESTS=("sct cloudflare-sni-2025 with Chrome's v81.14 list" "sct cloudflare-sni-2025 --json"
+	"sct cloudflare-sni-2025 with Chrome's v89.25 list" "sct aws.amazon.com-2025 with Apple's list"
+	"verify --json lists the SCTs" "sct embeddedSCTs1 at 2020-01-29" "sct embeddedSCTs1 at 2013-04-04"
+	"sct --tls-sct" "sct of a certificate without the SCT extension" "connect: SCTs from the TLS extension")
+if [ ! -f "$CT/real-world/cloudflare-sni-2025/leaf.pem" ]; then
+	echo "# note: CT test data not found in ${TG_SHARED:-\$TG_SHARED (unset)}/testdata/ct"
+	if [ "${CI:-}" = true ]; then
+		: >"$TMP/out"
+		: >"$TMP/err"
+		not_ok "CT test data present (required under CI=true)" "set TG_SHARED to the shared directory"
+	fi
+	for t in "${CT_TESTS[@]}"; do
+		skip "$t" "no CT test data (TG_SHARED)"
+	done
+else
+	CF=$CT/real-world/cloudflare-sni-2025
+	AWS=$CT/real-world/aws.amazon.com-2025
+	XENON25=3dzKNJXX4RYF55Uy+sef+D0cUN/bADoUEnYKLKy7yCo=
+	NIMBUS25=zPsPaoVxCWX+lZtTzumyfCLphVwNl422qX5UwP5MDbA=
+
+	run sct "$CF/leaf.pem" --issuer "$CF/issuer-we1-gtsr4.pem" --log-list "$CT/loglists/chrome-log_list.v81.14.json" \
+		--at 2025-10-01
+	expect "${CT_TESTS[0]}: met (exit 0), 2 valid SCTs: Xenon2025h2 (Google), Nimbus2025 (Cloudflare)" 0 \
+		"line:host: 26d54cff.sni.cloudflaressl.com" "line:scts: 2" \
+		"line:  [0] log:       Google 'Xenon2025h2' log" "line:      operator:  Google" \
+		"line:      log id:    $XENON25" "line:      timestamp: 2025-09-10T19:11:57.152Z" \
+		"line:  [1] log:       Cloudflare 'Nimbus2025'" "line:      operator:  Cloudflare" \
+		"line:      log id:    $NIMBUS25" "line:      timestamp: 2025-09-10T19:11:57.172Z" \
+		"line:      source:    embedded" "line:policy: chrome" "out:  - the chrome CT policy is met" "line:verdict: met"
+	check "${CT_TESTS[0]}: both SCTs are valid" test "$(grep -c '^      status:    valid$' "$TMP/out")" = 2
+
+	run sct "$CF/leaf.pem" --issuer "$CF/issuer-we1-gtsr4.pem" --log-list "$CT/loglists/chrome-log_list.v81.14.json" \
+		--at 2025-10-01 --json
+	expect_json "${CT_TESTS[1]}: every field" 0 \
+		'set(d) >= {"certificate", "scts", "policy", "verdict", "reasons", "events"}
+		 and d["certificate"] == {"subject": "CN=26d54cff.sni.cloudflaressl.com",
+		   "issuer": "CN=WE1,O=Google Trust Services,C=US", "not_before": "2025-09-10T18:11:56Z",
+		   "not_after": "2025-12-09T19:11:41Z"}
+		 and d["scts"] == [
+		   {"log_id": "'"$XENON25"'", "log": "Google \u0027Xenon2025h2\u0027 log", "operator": "Google",
+		    "timestamp_ms": 1757531517152, "timestamp": "2025-09-10T19:11:57.152Z", "source": "embedded",
+		    "status": "valid"},
+		   {"log_id": "'"$NIMBUS25"'", "log": "Cloudflare \u0027Nimbus2025\u0027", "operator": "Cloudflare",
+		    "timestamp_ms": 1757531517172, "timestamp": "2025-09-10T19:11:57.172Z", "source": "embedded",
+		    "status": "valid"}]
+		 and d["policy"] == "chrome" and d["verdict"] == "met" and d["events"] == []
+		 and len(d["reasons"]) == 1 and "met" in d["reasons"][0] and d["warnings"] == []'
+
+	run sct "$CF/leaf.pem" --issuer "$CF/issuer-we1-gtsr4.pem" --log-list "$CT/loglists/chrome-all_logs_list.v89.25.json" \
+		--at 2025-10-01 --json
+	expect_json "${CT_TESTS[2]}: not met (exit 1), both SCTs unknown_log (2025 shards pruned)" 1 \
+		'd["verdict"] == "not met" and [s["status"] for s in d["scts"]] == ["unknown_log", "unknown_log"]
+		 and [s["log_id"] for s in d["scts"]] == ["'"$XENON25"'", "'"$NIMBUS25"'"]
+		 and all(s["log"] is None and s["operator"] is None for s in d["scts"])
+		 and [e["key"] for e in d["events"]] == ["ct-policy-not-met"]
+		 and d["reasons"][0].startswith("Chrome CT policy: 2 valid embedded SCTs from distinct logs needed")
+		 and "unknown_log" in d["reasons"][0]'
+
+	run sct "$AWS/leaf.pem" --issuer "$AWS/issuer.pem" --log-list "$CT/loglists/apple-current_log_list.v511.json" \
+		--policy apple --at 2026-03-01
+	expect "${CT_TESTS[3]}, --policy apple, 2026-03-01: met (exit 0)" 0 "line:host: aws.amazon.com" "line:scts: 3" \
+		"line:  [0] log:       Google 'Xenon 2026H2' log" "line:  [1] log:       DigiCert 'Wyvern 2026h2' Log" \
+		"line:      timestamp: 2025-11-06T23:29:40.579Z" "line:policy: apple" "line:verdict: met" \
+		"err:tlsguard: warning: $CT/loglists/apple-current_log_list.v511.json: the list has no log_list_timestamp"
+	check "${CT_TESTS[3]}: the three SCTs are valid" test "$(grep -c '^      status:    valid$' "$TMP/out")" = 3
+
+	run verify --host 26d54cff.sni.cloudflaressl.com "$CF/leaf.pem" --no-system-ca --ca "$CF/issuer-we1-gtsr4.pem" \
+		--at 2025-10-01 --log-list "$CT/loglists/chrome-log_list.v81.14.json" --json
+	expect_json "${CT_TESTS[4]}: accepted, ct pass, 2 valid SCTs" 0 \
+		'd["verdict"] == "accept" and ck["ct"] == "pass" and len(d["scts"]) == 2
+		 and [s["log"] for s in d["scts"]] == ["Google \u0027Xenon2025h2\u0027 log", "Cloudflare \u0027Nimbus2025\u0027"]
+		 and all(s["status"] == "valid" and s["source"] == "embedded" for s in d["scts"])'
+	run verify --host 26d54cff.sni.cloudflaressl.com "$CF/leaf.pem" --no-system-ca --ca "$CF/issuer-we1-gtsr4.pem" \
+		--at 2025-10-01 --log-list "$CT/loglists/chrome-all_logs_list.v89.25.json"
+	expect "verify with Chrome's v89.25 list: rejected, ct-policy-not-met, the SCTs listed" 1 "out:ct         FAIL" \
+		"line:scts: 2" "line:      status:    unknown_log" "out:fatal ct-policy-not-met ERR_CT_POLICY_NOT_MET (check ct" \
+		"out:verdict: REJECTED"
+
+	# OpenSSL's test certificate, with a list holding OpenSSL's test log.
+	key=$(sed -n '/^\[test\]/,/^\[/s/^key = //p' "$CT/openssl/log_list.cnf")
+	check "the test log key of OpenSSL's log_list.cnf is the one used above" test "$key" = "$CT_TEST_KEY"
+	ct_list "$TMP/ct-openssl.json" 2020-01-15T00:00:00Z "$key" "OpenSSL test log" "OpenSSL"
+	run sct "$CT/openssl/embeddedSCTs1.pem" --issuer "$CT/openssl/embeddedSCTs1_issuer.pem" \
+		--log-list "$TMP/ct-openssl.json" --at 2020-01-29T22:01:47Z
+	expect "${CT_TESTS[5]}: the SCT is valid (one log is not enough for the policy: exit 1)" 1 \
+		"line:host: server.example" "line:  [0] log:       OpenSSL test log" "line:      operator:  OpenSSL" \
+		"line:      log id:    3xwuwRUAlFJHqWFoMl3cXHlZ6PfG04j8AC4LvT9012Q=" \
+		"line:      timestamp: 2020-01-01T00:00:00.000Z" "line:      status:    valid" \
+		"out:3 valid embedded SCTs from distinct logs needed" "line:verdict: NOT MET"
+	run sct "$CT/openssl/embeddedSCTs1.pem" --issuer "$CT/openssl/embeddedSCTs1_issuer.pem" \
+		--log-list "$TMP/ct-openssl.json" --at 2013-04-04T17:00:00Z --json
+	expect_json "${CT_TESTS[6]}: future_timestamp" 1 \
+		'[s["status"] for s in d["scts"]] == ["future_timestamp"] and d["verdict"] == "not met"
+		 and [e["key"] for e in d["events"]] == ["ct-invalid", "ct-policy-not-met"]
+		 and "dated after the evaluation time (2013-04-04T17:00:00.000Z)" in d["reasons"][0]'
+
+	run sct "$CT/google-ct/test-cert.pem" --issuer "$CT/google-ct/ca-cert.pem" \
+		--tls-sct "$CT/google-ct/test-cert.sctlist" --log-list "$TMP/ct-openssl.json" --at 2020-01-20 --json
+	expect_json "${CT_TESTS[7]}: a TLS-delivered SCT, valid" 1 \
+		'[(s["source"], s["status"], s["timestamp"]) for s in d["scts"]] == [("tls", "valid", "2013-04-05T17:04:16.089Z")]
+		 and d["verdict"] == "not met" and "or via TLS" in d["reasons"][0]'
+
+	run sct "$CT/openssl/leaf.pem" --issuer "$CT/openssl/subinterCA.pem" --log-list "$TMP/ct-openssl.json" \
+		--at 2020-01-20
+	expect "${CT_TESTS[8]}: not met (exit 1), ct-missing" 1 "line:scts: none" "out:fatal ct-missing " \
+		"line:verdict: NOT MET"
+
+	# The session glue asks for SCTs by TLS and hands them over (TLS 1.2).
+	G=$CT/google-ct
+	if ! command -v openssl >/dev/null 2>&1; then
+		skip "${CT_TESTS[9]}" "openssl not found"
+	elif ! start_ossl_sct_server "$G/test-cert.pem" "$G/test-key.pem" "$G/test-cert.serverinfo.pem"; then
+		not_ok "${CT_TESTS[9]}: start openssl s_server" "$(tail -3 "$TMP"/serv-*.log 2>/dev/null)"
+	else
+		printf 'allow-sha1 = yes\nmin-rsa-bits = 1024\n' >"$TMP/google-ct.conf" # 2012 test certificates
+		run connect "ct.example.test:$SERVER_PORT" --connect-to 127.0.0.1 --no-system-ca --ca "$G/ca-cert.pem" \
+			--config "$TMP/google-ct.conf" --log-list "$TMP/ct-openssl.json" --at 2020-01-20 --json
+		expect_json "${CT_TESTS[9]}: the server's SCT, source tls, valid" 1 \
+			'[(s["source"], s["status"], s["log"]) for s in d["scts"]] == [("tls", "valid", "OpenSSL test log")]
+			 and d["verdict"] == "reject" and "ct-policy-not-met" in ev'
+	fi
+fi
 
 # ---------------------------------------------------------------- pin
 
@@ -631,7 +882,7 @@ expect "store with a verify option: exit 2" 2 "err:'--ca' is not valid here" noo
 
 if ! command -v gnutls-serv >/dev/null 2>&1; then
 	for t in "good server" "wrong host" "--json" "expired server" "pin --connect" "pin --connect untrusted" \
-		"tofu"; do
+		"tofu" "--log-list"; do
 		skip "connect $t" "gnutls-serv not found"
 	done
 elif ! start_tls_server "$D/good-chain.pem" "$D/good.key"; then
@@ -682,6 +933,15 @@ else
 	run store --store "$TMP/connect.db" list
 	expect "connect with tofu: the key is recorded for host:port" 0 \
 		"out:good.example.test:$good_port  key sha256/$leaf_pin"
+
+	ct_list "$TMP/ct-now.json" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$CT_TEST_KEY" "Test log" "Test operator"
+	run connect "good.example.test:$good_port" --connect-to 127.0.0.1 "${TRUST[@]}" --log-list "$TMP/ct-now.json"
+	expect "connect --log-list, server without SCTs: refused with ct-missing" 1 "out:ct         FAIL" "line:scts: none" \
+		"out:fatal ct-missing " "err:tlsguard refused"
+	run connect "good.example.test:$good_port" --connect-to 127.0.0.1 "${TRUST[@]}" --log-list "$TMP/ct-now.json" \
+		--ct-policy off --json
+	expect_json "connect --ct-policy off --json: accepted, scts []" 0 \
+		'd["verdict"] == "accept" and ck["ct"] == "skip" and d["scts"] == []'
 fi
 
 if command -v gnutls-serv >/dev/null 2>&1; then

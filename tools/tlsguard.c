@@ -1,12 +1,14 @@
 /*
  * tlsguard(1): check a certificate chain from files ("verify") or from a live
- * TLS server ("connect") with libtlsguard, and print what it found; print the
- * key pins of a chain and a config section that pins the host ("pin"); show
- * and maintain the trust-on-first-use store ("store").
+ * TLS server ("connect") with libtlsguard, and print what it found; report
+ * the Certificate Transparency of one certificate ("sct"); print the key
+ * pins of a chain and a config section that pins the host ("pin"); show and
+ * maintain the trust-on-first-use store ("store").
  *
  * Exit status of verify and connect: 0 accepted, 1 rejected (also when the
  * evaluation could not complete: fail closed), 2 usage or input error,
- * 3 network or TLS error. pin: 0 pins printed, 2, 3 as above. store: 0 done,
+ * 3 network or TLS error. sct: 0 CT policy met, 1 not met or not evaluated,
+ * 2 usage or input error. pin: 0 pins printed, 2, 3 as above. store: 0 done,
  * 1 nothing to do or not found, 2 usage or store error.
  * The man page (doc/tlsguard.1) documents the text and JSON output.
  *
@@ -83,6 +85,7 @@ static void usage(FILE *f)
 	      "  connect HOST[:PORT]           connect to a TLS server and check its chain\n"
 	      "  pin CHAIN...                  print the key pins of a chain and a config section\n"
 	      "  pin --connect HOST[:PORT]     the same for the chain a server presents\n"
+	      "  sct CERT --issuer ISSUER      report the Certificate Transparency of a certificate\n"
 	      "  store list                    list the trust-on-first-use records\n"
 	      "  store show HOST[:PORT]        show the records of a host, and a changed key\n"
 	      "  store accept HOST[:PORT]      accept the changed key of a host (port 443 if none)\n"
@@ -97,6 +100,7 @@ static void usage(FILE *f)
 	      "  --host NAME         the host name or IP address to check the chain for (required)\n"
 	      "  --port N            the server's port (default: unknown)\n"
 	      "  --ocsp FILE         a stapled OCSP response (DER) to check as well\n"
+	      "  --tls-sct FILE      an SCT list (TLS-encoded) as received in the TLS extension\n"
 	      "\n"
 	      "Options of connect (and of pin --connect):\n"
 	      "  --connect-to ADDR   connect to the IP address ADDR, ADDR:PORT or [ADDR]:PORT\n"
@@ -105,12 +109,25 @@ static void usage(FILE *f)
 	      "Options of verify and connect:\n"
 	      "  --config FILE       load the policy from FILE (see tlsguard.conf(5))\n"
 	      "  --store PATH        the trust-on-first-use store for hosts with 'tofu = yes'\n"
+	      "  --log-list FILE     the CT log list (v3 JSON) for Certificate Transparency checks\n"
+	      "  --ct-policy POLICY  chrome, apple or off (default: chrome with a log list)\n"
 	      "\n"
 	      "Options of verify, connect and pin --connect:\n"
 	      "  --ca FILE           trust the CA certificates in FILE or directory (repeatable)\n"
 	      "  --no-system-ca      do not trust the system's CA store\n"
 	      "  --at TIME           evaluate at TIME (UTC): YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ\n"
 	      "                      or @UNIXSECONDS (default: now)\n"
+	      "\n"
+	      "Options of sct:\n"
+	      "  --issuer ISSUER     the certificate (PEM or DER) of CERT's issuer (required);\n"
+	      "                      trusted as the anchor unless --system-ca is given\n"
+	      "  --log-list FILE     the CT log list (v3 JSON); tlsguard ships none\n"
+	      "  --policy POLICY     chrome (default), apple or off\n"
+	      "  --at TIME           evaluate at TIME, as for verify\n"
+	      "  --tls-sct FILE      an SCT list (TLS-encoded) as received in the TLS extension\n"
+	      "  --ocsp FILE         a stapled OCSP response (DER) that may carry SCTs\n"
+	      "  --host NAME         the name to evaluate for (default: the certificate's own)\n"
+	      "  --system-ca         trust the system's CA store instead of ISSUER\n"
 	      "\n"
 	      "Options of pin:\n"
 	      "  --connect HOST[:PORT]  take the chain from a TLS handshake with HOST; the\n"
@@ -129,7 +146,8 @@ static void usage(FILE *f)
 	      "  tlsguard --version  show the versions of tlsguard and GnuTLS\n"
 	      "\n"
 	      "Exit status of verify and connect: 0 accepted, 1 rejected, 2 usage or input\n"
-	      "error, 3 network or TLS error. pin: 0, 2 or 3 likewise. store: 0 done,\n"
+	      "error, 3 network or TLS error. sct: 0 CT policy met, 1 not met or not\n"
+	      "evaluated, 2 usage or input error. pin: 0, 2 or 3 likewise. store: 0 done,\n"
 	      "1 nothing to do or not found, 2 usage or store error. See tlsguard(1).\n",
 	      f);
 }
@@ -435,19 +453,24 @@ fail:
 /* ------------------------------------------------------------------ */
 /* Options                                                            */
 
-enum command { CMD_VERIFY, CMD_CONNECT, CMD_PIN, CMD_STORE };
+enum command { CMD_VERIFY, CMD_CONNECT, CMD_PIN, CMD_STORE, CMD_SCT };
 
 struct options {
 	enum command cmd;
 	const char *cmd_name;
-	const char *host;       /* verify --host */
+	const char *host;       /* verify, sct --host */
 	unsigned port;          /* verify --port; 0 = unknown */
 	const char **cas;       /* --ca, in order */
 	size_t ncas;
 	int no_system_ca;
 	const char *config;
 	int64_t at;             /* --at; 0 = the clock */
-	const char *ocsp;       /* verify --ocsp */
+	const char *ocsp;       /* verify, sct --ocsp */
+	const char *tls_sct;    /* verify, sct --tls-sct */
+	const char *log_list;   /* verify, connect, sct --log-list */
+	const char *ct_policy;  /* --ct-policy, sct --policy: chrome, apple, off */
+	const char *issuer;     /* sct --issuer */
+	int system_ca;          /* sct --system-ca */
 	const char *connect_to; /* connect, pin --connect-to */
 	const char *connect;    /* pin --connect */
 	const char *store;      /* --store; NULL = the library's default */
@@ -469,6 +492,12 @@ enum {
 	OPT_CONNECT_TO,
 	OPT_CONNECT,
 	OPT_STORE,
+	OPT_TLS_SCT,
+	OPT_LOG_LIST,
+	OPT_CT_POLICY,
+	OPT_POLICY,
+	OPT_ISSUER,
+	OPT_SYSTEM_CA,
 	OPT_HELP = 'h'
 };
 
@@ -484,6 +513,12 @@ static const struct option long_options[] = {
 	{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
 	{"connect", required_argument, NULL, OPT_CONNECT},
 	{"store", required_argument, NULL, OPT_STORE},
+	{"tls-sct", required_argument, NULL, OPT_TLS_SCT},
+	{"log-list", required_argument, NULL, OPT_LOG_LIST},
+	{"ct-policy", required_argument, NULL, OPT_CT_POLICY},
+	{"policy", required_argument, NULL, OPT_POLICY},
+	{"issuer", required_argument, NULL, OPT_ISSUER},
+	{"system-ca", no_argument, NULL, OPT_SYSTEM_CA},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -500,22 +535,32 @@ static const char *option_name(int c)
 static int option_allowed(enum command cmd, int c)
 {
 	switch (c) {
-	case OPT_HOST:
 	case OPT_PORT:
-	case OPT_OCSP:
 		return cmd == CMD_VERIFY;
+	case OPT_HOST:
+	case OPT_OCSP:
+	case OPT_TLS_SCT:
+		return cmd == CMD_VERIFY || cmd == CMD_SCT;
 	case OPT_CONNECT_TO:
 		return cmd == CMD_CONNECT || cmd == CMD_PIN;
 	case OPT_CONNECT:
 		return cmd == CMD_PIN;
 	case OPT_CA:
 	case OPT_NO_SYSTEM_CA:
+		return cmd != CMD_STORE && cmd != CMD_SCT;
 	case OPT_AT:
 		return cmd != CMD_STORE;
 	case OPT_CONFIG:
 		return cmd == CMD_VERIFY || cmd == CMD_CONNECT;
 	case OPT_STORE:
-		return cmd != CMD_PIN;
+		return cmd != CMD_PIN && cmd != CMD_SCT;
+	case OPT_LOG_LIST:
+	case OPT_CT_POLICY:
+		return cmd == CMD_VERIFY || cmd == CMD_CONNECT || cmd == CMD_SCT;
+	case OPT_POLICY:
+	case OPT_ISSUER:
+	case OPT_SYSTEM_CA:
+		return cmd == CMD_SCT;
 	default:
 		return 1;
 	}
@@ -557,6 +602,26 @@ static int set_option(struct options *o, int c, const char *arg)
 		break;
 	case OPT_OCSP:
 		o->ocsp = arg;
+		break;
+	case OPT_TLS_SCT:
+		o->tls_sct = arg;
+		break;
+	case OPT_LOG_LIST:
+		if (arg[0] == '\0')
+			return usage_error("--log-list: empty path");
+		o->log_list = arg;
+		break;
+	case OPT_CT_POLICY:
+	case OPT_POLICY:
+		if (strcmp(arg, "chrome") != 0 && strcmp(arg, "apple") != 0 && strcmp(arg, "off") != 0)
+			return usage_error("--%s '%s': expected chrome, apple or off", option_name(c), arg);
+		o->ct_policy = arg;
+		break;
+	case OPT_ISSUER:
+		o->issuer = arg;
+		break;
+	case OPT_SYSTEM_CA:
+		o->system_ca = 1;
 		break;
 	case OPT_JSON:
 		o->json = 1;
@@ -695,6 +760,15 @@ static int check_arguments(const struct options *o)
 		if (o->connect_to != NULL || o->ncas > 0 || o->no_system_ca || o->at != 0)
 			return usage_error("pin: --connect-to, --ca, --no-system-ca and --at need --connect");
 		break;
+	case CMD_SCT:
+		if (o->nargs == 0)
+			return usage_error("sct: no CERT file given");
+		if (o->nargs > 1)
+			return usage_error("sct: one CERT only, got '%s' too (give the issuer with --issuer)", o->args[1]);
+		if (o->issuer == NULL)
+			return usage_error("sct: --issuer ISSUER is required (the certificate of the CA that issued CERT: "
+			                   "embedded SCTs are signed over its key)");
+		break;
 	case CMD_STORE:
 		if (o->nargs == 0)
 			return usage_error("store: no subcommand given (list, show, accept, forget or check)");
@@ -782,6 +856,33 @@ static void config_report_file(const char *config, char *out, size_t outlen)
 	fclose(f);
 }
 
+/* --log-list and --ct-policy (sct: --policy), on top of a config. The
+ * policy goes into [default]: a host section of the config that sets
+ * ct-policy itself still wins for its hosts (sections do not cascade, and
+ * adding a section for the host would drop the keys of the section that
+ * covers it now). Returns 0 or EXIT_USAGE (message printed). */
+static int apply_ct_options(const struct options *o, tlsguard_ctx *ctx)
+{
+	char conf[64];
+	int rc;
+
+	if (o->log_list != NULL && (rc = tlsguard_ctx_set_ct_log_list(ctx, o->log_list)) != 0) {
+		const char *why = tlsguard_ctx_last_error(ctx);
+		error_msg("--log-list: %s", why[0] ? why : tlsguard_strerror(rc));
+		return EXIT_USAGE;
+	}
+	if (o->ct_policy != NULL) {
+		snprintf(conf, sizeof(conf), "[default]\nct-policy = %s\n", o->ct_policy);
+		rc = tlsguard_ctx_load_config_mem(ctx, conf, strlen(conf), o->cmd == CMD_SCT ? "--policy" : "--ct-policy");
+		if (rc != 0) {
+			const char *why = tlsguard_ctx_last_error(ctx);
+			error_msg("%s", why[0] ? why : tlsguard_strerror(rc));
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 /* Build the context: config file first, then the command line on top. */
 static int make_ctx(const struct options *o, tlsguard_ctx **out)
 {
@@ -799,7 +900,6 @@ static int make_ctx(const struct options *o, tlsguard_ctx **out)
 		error_msg("bad config file: %s", tlsguard_ctx_last_error(ctx));
 		goto fail;
 	}
-	print_warnings(ctx);
 	if (o->store != NULL && (rc = tlsguard_ctx_set_store(ctx, o->store)) != 0) {
 		const char *why = tlsguard_ctx_last_error(ctx);
 		error_msg("--store: %s", why[0] ? why : tlsguard_strerror(rc));
@@ -821,6 +921,9 @@ static int make_ctx(const struct options *o, tlsguard_ctx **out)
 		error_msg("--at: %s", tlsguard_ctx_last_error(ctx));
 		goto fail;
 	}
+	if (apply_ct_options(o, ctx) != 0)
+		goto fail;
+	print_warnings(ctx);
 	*out = ctx;
 	return 0;
 fail:
@@ -982,6 +1085,82 @@ static void text_checks(FILE *f, const tlsguard_result *res)
 	}
 }
 
+/* -- SCTs (the ct check's findings), for verify, connect and sct -- */
+
+static const char *sct_source_name(int source)
+{
+	switch (source) {
+	case TLSGUARD_SCT_EMBEDDED: return "embedded";
+	case TLSGUARD_SCT_TLS: return "tls";
+	case TLSGUARD_SCT_OCSP: return "ocsp";
+	default: return "unknown";
+	}
+}
+
+/* "2025-09-10T19:11:57.152Z"; "" when before 1970 or after 9999. */
+static void iso_time_ms(int64_t ms, char *buf, size_t len)
+{
+	char s[32];
+	size_t n;
+
+	buf[0] = '\0';
+	if (ms < 0 || ms > INT64_C(253402300799999))
+		return;
+	iso_time((time_t)(ms / 1000), s, sizeof(s));
+	n = strlen(s);
+	if (n == 0 || s[n - 1] != 'Z')
+		return;
+	s[n - 1] = '\0';
+	snprintf(buf, len, "%s.%03dZ", s, (int)(ms % 1000));
+}
+
+struct sct_info {
+	char log_id[48];            /* base64 */
+	const char *log, *op;       /* "" when the log is not in the list */
+	int64_t ms;
+	char when[40];              /* "" when not representable */
+	int source, status;
+};
+
+static int sct_info_get(const tlsguard_result *res, size_t i, struct sct_info *si)
+{
+	const unsigned char *id = NULL;
+
+	memset(si, 0, sizeof(*si));
+	if (tlsguard_result_sct(res, i, &id, &si->log, &si->op, &si->ms, &si->source, &si->status) != 0 || id == NULL)
+		return -1;
+	base64(id, 32, si->log_id);
+	iso_time_ms(si->ms, si->when, sizeof(si->when));
+	return 0;
+}
+
+static void text_scts(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_sct_count(res);
+
+	if (n == 0) {
+		fputs("scts: none\n", f);
+		return;
+	}
+	fprintf(f, "scts: %zu\n", n);
+	for (i = 0; i < n; i++) {
+		struct sct_info si;
+		if (sct_info_get(res, i, &si) != 0)
+			continue;
+		fprintf(f, "  [%zu] log:       ", i);
+		text_str(f, si.log[0] ? si.log : "(not in the log list)");
+		fputs("\n      operator:  ", f);
+		text_str(f, si.op[0] ? si.op : "(unknown)");
+		fprintf(f, "\n      log id:    %s\n", si.log_id);
+		if (si.when[0])
+			fprintf(f, "      timestamp: %s\n", si.when);
+		else
+			fprintf(f, "      timestamp: %" PRId64 " ms after 1970\n", si.ms);
+		fprintf(f, "      source:    %s\n      status:    %s\n", sct_source_name(si.source),
+		        tlsguard_sct_status_name(si.status));
+	}
+}
+
 static void text_events(FILE *f, const tlsguard_result *res)
 {
 	size_t i, n = tlsguard_result_event_count(res);
@@ -1054,6 +1233,7 @@ static void report_text(FILE *f, const struct report *r)
 	}
 	text_chain(f, r->res);
 	text_checks(f, r->res);
+	text_scts(f, r->res);
 	text_events(f, r->res);
 	if (r->error)
 		fprintf(f, "error: %s\n", tlsguard_strerror(r->error));
@@ -1103,16 +1283,49 @@ static void json_checks(FILE *f, const tlsguard_result *res)
 	fputc(']', f);
 }
 
-static void json_events(FILE *f, const tlsguard_result *res)
+static void json_scts(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_sct_count(res);
+	int first = 1;
+
+	fputs("\"scts\":[", f);
+	for (i = 0; i < n; i++) {
+		struct sct_info si;
+		if (sct_info_get(res, i, &si) != 0)
+			continue;
+		fputs(first ? "{\"log_id\":" : ",{\"log_id\":", f);
+		first = 0;
+		json_str(f, si.log_id);
+		fputs(",\"log\":", f);
+		json_str(f, nonempty(si.log));
+		fputs(",\"operator\":", f);
+		json_str(f, nonempty(si.op));
+		fprintf(f, ",\"timestamp_ms\":%" PRId64 ",\"timestamp\":", si.ms);
+		json_str(f, nonempty(si.when));
+		fputs(",\"source\":", f);
+		json_str(f, sct_source_name(si.source));
+		fputs(",\"status\":", f);
+		json_str(f, tlsguard_sct_status_name(si.status));
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+/* The events of the check @check, or all of them when it is NULL. */
+static void json_events_of(FILE *f, const tlsguard_result *res, const char *check)
 {
 	size_t i, n = tlsguard_result_event_count(res);
+	int first = 1;
 
 	fputs("\"events\":[", f);
 	for (i = 0; i < n; i++) {
 		const tlsguard_event *ev = tlsguard_result_event(res, i);
 		int code = tlsguard_event_code(ev);
 
-		fprintf(f, "%s{\"code\":%d,\"key\":", i ? "," : "", code);
+		if (check != NULL && strcmp(tlsguard_event_check(ev), check) != 0)
+			continue;
+		fprintf(f, "%s{\"code\":%d,\"key\":", first ? "" : ",", code);
+		first = 0;
 		json_str(f, tlsguard_code_key(code));
 		fputs(",\"name\":", f);
 		json_str(f, tlsguard_event_name(ev));
@@ -1127,6 +1340,11 @@ static void json_events(FILE *f, const tlsguard_result *res)
 		fputc('}', f);
 	}
 	fputc(']', f);
+}
+
+static void json_events(FILE *f, const tlsguard_result *res)
+{
+	json_events_of(f, res, NULL);
 }
 
 static void json_warnings(FILE *f, const tlsguard_ctx *ctx)
@@ -1190,6 +1408,8 @@ static void report_json(FILE *f, const struct report *r)
 	json_chain(f, r->res);
 	fputc(',', f);
 	json_checks(f, r->res);
+	fputc(',', f);
+	json_scts(f, r->res);
 	fputc(',', f);
 	json_events(f, r->res);
 	fputc(',', f);
@@ -1375,6 +1595,27 @@ static int load_ocsp_file(tlsguard_request *req, const char *path)
 	return 0;
 }
 
+/* --tls-sct: a SignedCertificateTimestampList as the TLS extension
+ * carries it (RFC 6962 sec. 3.3), handed over as the TLS stack would. Its
+ * contents are parsed at evaluation: a malformed list is a ct-invalid
+ * event, not an input error. */
+static int load_tls_sct_file(tlsguard_request *req, const char *path)
+{
+	unsigned char *data;
+	size_t len;
+	int rc;
+
+	if (read_file(path, "SCT list file", &data, &len) != 0)
+		return -1;
+	rc = tlsguard_request_add_sct_list(req, TLSGUARD_SCT_TLS, data, len);
+	free(data);
+	if (rc != 0) {
+		error_msg("%s: not usable as an SCT list (%zu bytes): %s", path, len, tlsguard_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 static int build_request(const struct options *o, tlsguard_request **out)
 {
 	struct chain_sink sink;
@@ -1401,7 +1642,8 @@ static int build_request(const struct options *o, tlsguard_request **out)
 			return EXIT_USAGE;
 		}
 	}
-	if (o->ocsp != NULL && load_ocsp_file(req, o->ocsp) != 0) {
+	if ((o->ocsp != NULL && load_ocsp_file(req, o->ocsp) != 0) ||
+	    (o->tls_sct != NULL && load_tls_sct_file(req, o->tls_sct) != 0)) {
 		tlsguard_request_free(req);
 		return EXIT_USAGE;
 	}
@@ -2232,6 +2474,365 @@ static int cmd_pin(const struct options *o)
 }
 
 /* ------------------------------------------------------------------ */
+/* sct                                                                */
+
+/* What sct reports: the ct check's verdict and why. */
+struct sct_report {
+	struct cert_info leaf;
+	const char *host;
+	int64_t at;                 /* evaluation time, Unix seconds */
+	const char *policy;         /* "chrome", "apple", "off" */
+	const char *log_list;       /* NULL: none given */
+	const tlsguard_result *res; /* may be NULL */
+	const tlsguard_ctx *ctx;    /* for the load warnings */
+	int error;                  /* TLSGUARD_E_* when the evaluation failed */
+	const char *verdict;        /* "met", "not met", "unavailable" */
+	char summary[512];          /* the first reason when met; "" else */
+};
+
+/* The outcome of the ct check, or -1 when it did not run. */
+static int ct_outcome(const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_check_count(res);
+
+	for (i = 0; i < n; i++) {
+		const char *name = tlsguard_result_check_name(res, i);
+		if (name != NULL && strcmp(name, "ct") == 0)
+			return tlsguard_result_check_outcome(res, i);
+	}
+	return -1;
+}
+
+static int is_ct_event(const tlsguard_event *ev)
+{
+	return strcmp(tlsguard_event_check(ev), "ct") == 0;
+}
+
+/* met: the ct check ran and raised neither ct-missing nor
+ * ct-policy-not-met (ct-invalid warnings about single SCTs do not stop
+ * the others from meeting the policy); not met: it raised one of them;
+ * unavailable: it was skipped (policy off, no or stale log list), could
+ * not run, or the evaluation did not complete. */
+static const char *sct_verdict(const tlsguard_result *res, int error)
+{
+	size_t i, n = tlsguard_result_event_count(res);
+	int outcome = ct_outcome(res);
+
+	if (error != 0 || res == NULL || (outcome != TLSGUARD_CHECK_PASS && outcome != TLSGUARD_CHECK_FAIL))
+		return "unavailable";
+	for (i = 0; i < n; i++) {
+		const tlsguard_event *ev = tlsguard_result_event(res, i);
+		if (is_ct_event(ev) && tlsguard_event_code(ev) == TLSGUARD_EV_INTERNAL_ERROR)
+			return "unavailable";
+	}
+	if (tlsguard_result_has_event(res, TLSGUARD_EV_CT_MISSING) ||
+	    tlsguard_result_has_event(res, TLSGUARD_EV_CT_POLICY_NOT_MET))
+		return "not met";
+	return "met";
+}
+
+/* "the chrome CT policy is met by 2 valid SCTs of 2 (operators: Google,
+ * Cloudflare)" */
+static void sct_summary(struct sct_report *r)
+{
+	size_t i, j, n = tlsguard_result_sct_count(r->res), valid = 0, used, nops = 0;
+	const char *ops[16];
+	char list[300] = "";
+
+	for (i = 0; i < n; i++) {
+		struct sct_info si;
+		if (sct_info_get(r->res, i, &si) != 0 || si.status != TLSGUARD_SCT_VALID)
+			continue;
+		valid++;
+		for (j = 0; j < nops && strcmp(ops[j], si.op) != 0; j++)
+			;
+		if (j == nops && nops < sizeof(ops) / sizeof(ops[0]) && si.op[0])
+			ops[nops++] = si.op;
+	}
+	for (i = 0, used = 0; i < nops && used < sizeof(list); i++)
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", ops[i]);
+	snprintf(r->summary, sizeof(r->summary), "the %s CT policy is met: %zu of %zu SCT%s valid%s%s%s", r->policy,
+	         valid, n, n == 1 ? "" : "s", nops ? " (operators: " : "", list, nops ? ")" : "");
+}
+
+/* The reasons: a summary when met, then the ct check's event details;
+ * what made CT unavailable otherwise. Calls @put for each. */
+static void sct_reasons(const struct sct_report *r, void (*put)(FILE *, const char *, int), FILE *f)
+{
+	size_t i, n = r->res ? tlsguard_result_event_count(r->res) : 0;
+	int k = 0;
+
+	if (r->error != 0) {
+		char buf[300];
+		snprintf(buf, sizeof(buf), "the evaluation could not complete: %s", tlsguard_strerror(r->error));
+		put(f, buf, k++);
+	}
+	if (r->summary[0])
+		put(f, r->summary, k++);
+	for (i = 0; i < n; i++) {
+		const tlsguard_event *ev = tlsguard_result_event(r->res, i);
+		if (is_ct_event(ev))
+			put(f, tlsguard_event_detail(ev), k++);
+	}
+	if (k == 0 && r->res != NULL && ct_outcome(r->res) == TLSGUARD_CHECK_SKIP && strcmp(r->policy, "off") == 0)
+		put(f, "policy off: Certificate Transparency was not evaluated", k++);
+	else if (k == 0 && strcmp(r->verdict, "met") != 0)
+		put(f, "the ct check did not run", k++);
+}
+
+static void put_text_reason(FILE *f, const char *s, int k)
+{
+	(void)k;
+	fputs("  - ", f);
+	text_str(f, s);
+	fputc('\n', f);
+}
+
+static void put_json_reason(FILE *f, const char *s, int k)
+{
+	if (k)
+		fputc(',', f);
+	json_str(f, s);
+}
+
+static void sct_text(FILE *f, const struct sct_report *r)
+{
+	char when[32];
+	size_t i, n = r->res ? tlsguard_result_event_count(r->res) : 0, k = 0;
+
+	fputs("certificate: ", f);
+	text_str(f, dn_or_null(&r->leaf.subject) ? dn_or_null(&r->leaf.subject) : "(unreadable)");
+	fputs("\n  issuer:    ", f);
+	text_str(f, dn_or_null(&r->leaf.issuer) ? dn_or_null(&r->leaf.issuer) : "(unreadable)");
+	fprintf(f, "\n  validity:  %s .. %s\n", r->leaf.not_before[0] ? r->leaf.not_before : "?",
+	        r->leaf.not_after[0] ? r->leaf.not_after : "?");
+	fputs("host: ", f);
+	text_str(f, r->host);
+	iso_time((time_t)r->at, when, sizeof(when));
+	fprintf(f, "\ntime: %s\nlog list: ", when[0] ? when : "?");
+	text_str(f, r->log_list ? r->log_list : "none (give one with --log-list FILE: tlsguard ships no list)");
+	fputc('\n', f);
+	if (r->res != NULL)
+		text_scts(f, r->res);
+	fprintf(f, "policy: %s\n", r->policy);
+	for (i = 0; i < n; i++) {
+		const tlsguard_event *ev = tlsguard_result_event(r->res, i);
+		const char *key = tlsguard_code_key(tlsguard_event_code(ev));
+		if (!is_ct_event(ev))
+			continue;
+		if (k++ == 0)
+			fputs("events:\n", f);
+		fprintf(f, "  %s %s %s\n", tlsguard_severity_name(tlsguard_event_severity(ev)), key ? key : "unknown",
+		        tlsguard_event_name(ev));
+	}
+	fputs("reasons:\n", f);
+	sct_reasons(r, put_text_reason, f);
+	fprintf(f, "verdict: %s\n", !strcmp(r->verdict, "not met") ? "NOT MET" : r->verdict);
+}
+
+static void sct_json(FILE *f, const struct sct_report *r)
+{
+	char when[32];
+
+	fputs("{\"certificate\":{\"subject\":", f);
+	json_str(f, dn_or_null(&r->leaf.subject));
+	fputs(",\"issuer\":", f);
+	json_str(f, dn_or_null(&r->leaf.issuer));
+	fputs(",\"not_before\":", f);
+	json_str(f, nonempty(r->leaf.not_before));
+	fputs(",\"not_after\":", f);
+	json_str(f, nonempty(r->leaf.not_after));
+	fputs("},\"host\":", f);
+	json_str(f, r->host);
+	iso_time((time_t)r->at, when, sizeof(when));
+	fputs(",\"time\":", f);
+	json_str(f, nonempty(when));
+	fputs(",\"log_list\":", f);
+	json_str(f, r->log_list);
+	fputc(',', f);
+	if (r->res != NULL)
+		json_scts(f, r->res);
+	else
+		fputs("\"scts\":[]", f);
+	fputs(",\"policy\":", f);
+	json_str(f, r->policy);
+	fputs(",\"verdict\":", f);
+	json_str(f, r->verdict);
+	fputs(",\"reasons\":[", f);
+	sct_reasons(r, put_json_reason, f);
+	fputs("],", f);
+	if (r->res != NULL)
+		json_events_of(f, r->res, "ct");
+	else
+		fputs("\"events\":[]", f);
+	fputc(',', f);
+	json_warnings(f, r->ctx);
+	fputs("}\n", f);
+}
+
+/* The certificates of a CERT or ISSUER file (PEM or DER). */
+static int load_cert_list(const char *path, struct der_list *l)
+{
+	struct chain_sink sink;
+
+	sink.req = NULL;
+	sink.list = l;
+	return load_chain_file(&sink, path);
+}
+
+static gnutls_x509_crt_t decode_cert(const unsigned char *der, size_t len)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+
+	if (len > UINT32_MAX || gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	d.data = (unsigned char *)(uintptr_t)der;
+	d.size = (unsigned)len;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	return crt;
+}
+
+/* The name to evaluate for: --host, else the leaf's first DNS name (a
+ * wildcard without its "*."), else its common name; "unnamed.invalid"
+ * when it has no usable name (the host matters to the hostname check only,
+ * which sct does not report). */
+static void sct_host(const struct options *o, gnutls_x509_crt_t leaf, char *out, size_t outlen)
+{
+	if (o->host != NULL) {
+		snprintf(out, outlen, "%s", o->host);
+		return;
+	}
+	guess_host(leaf, out, outlen);
+	if (out[0] == '*' && out[1] == '.')
+		memmove(out, out + 2, strlen(out + 2) + 1);
+	if (out[0] == '\0')
+		snprintf(out, outlen, "unnamed.invalid");
+}
+
+/* A context for CT: ISSUER is the trust anchor (the point is CT, not the
+ * path), or the system store with --system-ca. */
+static int make_sct_ctx(const struct options *o, tlsguard_ctx **out)
+{
+	tlsguard_ctx *ctx = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = tlsguard_ctx_new(&ctx, o->system_ca ? 0u : TLSGUARD_CTX_NO_SYSTEM_CA);
+	if (rc != 0) {
+		error_msg("cannot create context: %s", tlsguard_strerror(rc));
+		return EXIT_USAGE;
+	}
+	if (!o->system_ca && (rc = tlsguard_ctx_add_ca(ctx, o->issuer)) != 0) {
+		const char *why = tlsguard_ctx_last_error(ctx);
+		error_msg("--issuer: %s", why[0] ? why : tlsguard_strerror(rc));
+		goto fail;
+	}
+	if (o->at != 0 && (rc = tlsguard_ctx_set_time(ctx, o->at)) != 0) {
+		error_msg("--at: %s", tlsguard_ctx_last_error(ctx));
+		goto fail;
+	}
+	if (apply_ct_options(o, ctx) != 0)
+		goto fail;
+	print_warnings(ctx);
+	*out = ctx;
+	return 0;
+fail:
+	tlsguard_ctx_free(ctx);
+	return EXIT_USAGE;
+}
+
+static int cmd_sct(const struct options *opts)
+{
+	struct options o = *opts;
+	struct der_list leaf, issuer;
+	gnutls_x509_crt_t leaf_crt = NULL, issuer_crt = NULL;
+	char host[HOST_MAX + 3];
+	tlsguard_ctx *ctx = NULL;
+	tlsguard_request *req = NULL;
+	tlsguard_result *res = NULL;
+	struct sct_report r;
+	size_t i;
+	int rc, status = EXIT_USAGE;
+
+	memset(&leaf, 0, sizeof(leaf));
+	memset(&issuer, 0, sizeof(issuer));
+	memset(&r, 0, sizeof(r));
+	if (o.ct_policy == NULL)
+		o.ct_policy = "chrome";
+	if (load_cert_list(o.args[0], &leaf) != 0 || load_cert_list(o.issuer, &issuer) != 0)
+		goto out;
+	if (leaf.n > 1)
+		fprintf(stderr, PROG ": warning: %s: %zu certificates; only the first is evaluated\n", o.args[0], leaf.n);
+	leaf_crt = decode_cert(leaf.der[0], leaf.len[0]);
+	issuer_crt = decode_cert(issuer.der[0], issuer.len[0]);
+	if (leaf_crt == NULL || issuer_crt == NULL) {
+		error_msg("cannot decode the certificates");
+		goto out;
+	}
+	if (gnutls_x509_crt_check_issuer(leaf_crt, issuer_crt) != 1)
+		fprintf(stderr,
+		        PROG ": warning: %s is not the issuer of %s (names differ), so embedded SCTs cannot be "
+		             "verified\n",
+		        o.issuer, o.args[0]);
+	sct_host(&o, leaf_crt, host, sizeof(host));
+	rc = tlsguard_request_new(&req, host, strlen(host));
+	if (rc == TLSGUARD_E_INVALID) {
+		status = usage_error("--host '%s': not a valid host name or IP address", host);
+		goto out;
+	}
+	if (rc == 0)
+		rc = tlsguard_request_add_cert(req, leaf.der[0], leaf.len[0]);
+	for (i = 0; rc == 0 && i < issuer.n; i++)
+		rc = tlsguard_request_add_cert(req, issuer.der[i], issuer.len[i]);
+	if (rc != 0) {
+		error_msg("cannot create request: %s", tlsguard_strerror(rc));
+		goto out;
+	}
+	if ((o.ocsp != NULL && load_ocsp_file(req, o.ocsp) != 0) ||
+	    (o.tls_sct != NULL && load_tls_sct_file(req, o.tls_sct) != 0))
+		goto out;
+	if ((status = make_sct_ctx(&o, &ctx)) != 0)
+		goto out;
+	rc = tlsguard_verify(ctx, req, &res);
+	if (rc != 0)
+		error_msg("%s: the evaluation could not complete: %s", o.args[0], tlsguard_strerror(rc));
+	cert_info_load(&r.leaf, leaf.der[0], leaf.len[0]);
+	r.host = host;
+	r.at = o.at != 0 ? o.at : (int64_t)time(NULL);
+	r.policy = o.ct_policy;
+	r.log_list = o.log_list;
+	r.res = res;
+	r.ctx = ctx;
+	r.error = rc;
+	r.verdict = sct_verdict(res, rc);
+	if (!strcmp(r.verdict, "met"))
+		sct_summary(&r);
+	if (o.json)
+		sct_json(stdout, &r);
+	else
+		sct_text(stdout, &r);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		error_msg("standard output: %s", strerror(errno ? errno : EIO));
+	status = !strcmp(r.verdict, "met") ? EXIT_ACCEPTED : EXIT_REJECTED;
+	cert_info_free(&r.leaf);
+out:
+	if (leaf_crt != NULL)
+		gnutls_x509_crt_deinit(leaf_crt);
+	if (issuer_crt != NULL)
+		gnutls_x509_crt_deinit(issuer_crt);
+	tlsguard_result_free(res);
+	tlsguard_request_free(req);
+	tlsguard_ctx_free(ctx);
+	der_list_free(&leaf);
+	der_list_free(&issuer);
+	return status;
+}
+
+/* ------------------------------------------------------------------ */
 /* store                                                              */
 
 struct tofu_rec {
@@ -2686,7 +3287,7 @@ static int run_command(enum command cmd, int argc, char **argv)
 		rc = check_arguments(&o);
 	if (rc == 0)
 		rc = cmd == CMD_VERIFY ? cmd_verify(&o) : cmd == CMD_CONNECT ? cmd_connect(&o) :
-		     cmd == CMD_PIN ? cmd_pin(&o) : cmd_store(&o);
+		     cmd == CMD_PIN ? cmd_pin(&o) : cmd == CMD_SCT ? cmd_sct(&o) : cmd_store(&o);
 	options_free(&o);
 	return rc;
 }
@@ -2714,6 +3315,8 @@ int main(int argc, char **argv)
 		return run_command(CMD_PIN, argc - 1, argv + 1);
 	if (!strcmp(cmd, "store"))
 		return run_command(CMD_STORE, argc - 1, argv + 1);
+	if (!strcmp(cmd, "sct"))
+		return run_command(CMD_SCT, argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error("unknown option '%s' (a COMMAND comes first)", cmd);
 	return usage_error("unknown command '%s'", cmd);
