@@ -1038,8 +1038,10 @@ static bool apple_policy(struct run *r, int64_t life, struct text *why)
 
 static int effective_policy(const struct tg_eval *e)
 {
+	/* A list that failed to load still counts as configured: CT was
+	 * wanted, and is reported as unavailable rather than silently off. */
 	if (e->pol.ct_policy == TG_CT_AUTO)
-		return e->ctx->cfg.ct_list != NULL ? TG_CT_CHROME : TG_CT_OFF;
+		return e->ctx->cfg.ct_list != NULL || e->ctx->cfg.ct_list_failed ? TG_CT_CHROME : TG_CT_OFF;
 	return e->pol.ct_policy;
 }
 
@@ -1129,6 +1131,25 @@ static int run(struct tg_eval *e)
 	r.now_ms = e->now * 1000;
 	if (r.policy == TG_CT_OFF)
 		return TLSGUARD_CHECK_SKIP;
+	if (r.list == NULL && e->ctx->cfg.ct_list_failed) {
+		/* The configured list could not be loaded. CT is enforced for
+		 * this host (fail closed) when its ct-policy was configured
+		 * explicitly (chrome or apple, in its section or [default]) and
+		 * ct-mode is enforce; the implicit policy follows from a list
+		 * being configured, so it only warns. */
+		const char *why = e->ctx->cfg.ct_list_err ? e->ctx->cfg.ct_list_err : "out of memory";
+		if (e->pol.ct_policy != TG_CT_AUTO && !r.report_only) {
+			tg_event_add(e, TLSGUARD_EV_CT_UNAVAILABLE, TLSGUARD_SEV_FATAL, -1,
+			             "the CT log list failed to load (%s), so Certificate Transparency cannot be checked and "
+			             "the connection is rejected (ct-policy %s, ct-mode enforce)",
+			             why, r.policy == TG_CT_APPLE ? "apple" : "chrome");
+			return TLSGUARD_CHECK_PASS; /* outcome "fail": it raised a fatal event */
+		}
+		tg_event_add(e, TLSGUARD_EV_CT_UNAVAILABLE, TLSGUARD_SEV_WARNING, -1,
+		             "the CT log list failed to load (%s), so Certificate Transparency was not enforced%s", why,
+		             r.report_only ? " (ct-mode report-only)" : " (ct-policy not set explicitly)");
+		return TLSGUARD_CHECK_SKIP;
+	}
 	if (r.list == NULL) {
 		tg_event_add(e, TLSGUARD_EV_CT_UNAVAILABLE, TLSGUARD_SEV_INFO, -1,
 		             "no CT log list configured (config key ct-log-list), so Certificate Transparency was not "

@@ -53,6 +53,7 @@ void tg_config_free(struct tg_config *c)
 		tg_free(c->warnings[i]);
 	tg_free(c->warnings);
 	tg_ct_list_unref(c->ct_list);
+	tg_free(c->ct_list_err);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -101,7 +102,8 @@ int tg_config_copy(struct tg_config *dst, const struct tg_config *src)
 	dst->defaults = src->defaults;
 	dst->loads = src->loads;
 	dst->ct_list = tg_ct_list_ref(src->ct_list);
-	if (copy_pins(&dst->defaults, &src->defaults) != 0 ||
+	dst->ct_list_failed = src->ct_list_failed;
+	if (dup_opt(&dst->ct_list_err, src->ct_list_err) != 0 || copy_pins(&dst->defaults, &src->defaults) != 0 ||
 	    copy_strings(&dst->ca_paths, &dst->n_ca, src->ca_paths, src->n_ca) != 0 ||
 	    copy_strings(&dst->warnings, &dst->n_warnings, src->warnings, src->n_warnings) != 0 ||
 	    dup_opt(&dst->store_path, src->store_path) != 0 || dup_opt(&dst->report_path, src->report_path) != 0)
@@ -586,12 +588,33 @@ static int set_path(struct parser *p, const char *key, const char *v, char **dst
 	return 0;
 }
 
-/* The CT log list is read and checked now, so that a bad list is a
- * configuration error naming the file and the JSON path. */
+void tg_config_set_ct_list(struct tg_config *cfg, struct tg_ct_list *l)
+{
+	tg_ct_list_unref(cfg->ct_list);
+	cfg->ct_list = l;
+	cfg->ct_list_failed = false;
+	tg_free(cfg->ct_list_err);
+	cfg->ct_list_err = NULL;
+}
+
+int tg_config_ct_list_failed(struct tg_config *cfg, const char *msg)
+{
+	tg_config_set_ct_list(cfg, NULL);
+	cfg->ct_list_failed = true;
+	cfg->ct_list_err = tg_strdup(msg);
+	return cfg->ct_list_err == NULL ? TLSGUARD_E_NOMEM : 0;
+}
+
+/* The CT log list is read and checked now, so that a bad list is reported
+ * at load time naming the file and the JSON path. A list that cannot be
+ * read or parsed does not fail the load: the rest of the configuration
+ * still applies; the failure is a load warning and is kept, so that CT is
+ * reported as unavailable at evaluation (and fails closed where it is
+ * enforced: see check_ct.c). */
 static int key_ct_log_list(struct parser *p, const char *key, const char *v)
 {
 	char *path = NULL;
-	char why[TG_ERRBUF], note[TG_ERRBUF];
+	char why[TG_ERRBUF], note[TG_ERRBUF], msg[2 * TG_ERRBUF];
 	struct tg_ct_list *l = NULL;
 	int rc = set_path(p, key, v, &path);
 
@@ -599,12 +622,17 @@ static int key_ct_log_list(struct parser *p, const char *key, const char *v)
 		return rc;
 	rc = tg_ct_list_load(path, &l, why, sizeof(why));
 	tg_free(path);
-	if (rc != 0) {
+	if (rc == TLSGUARD_E_NOMEM) {
 		PERR(p, "%s: %s", key, why);
-		return rc == TLSGUARD_E_NOMEM ? rc : TLSGUARD_E_CONFIG;
+		return rc;
 	}
-	tg_ct_list_unref(p->cfg->ct_list);
-	p->cfg->ct_list = l;
+	if (rc != 0) {
+		tg_snprintf(msg, sizeof(msg), "%s:%u: %s: %s", p->name, p->line, key, why);
+		if (tg_config_ct_list_failed(p->cfg, msg) != 0)
+			return TLSGUARD_E_NOMEM;
+		return tg_config_warn(p->cfg, "%s:%u: warning: %s: %s", p->name, p->line, key, why);
+	}
+	tg_config_set_ct_list(p->cfg, l);
 	tg_ct_list_date_note(l, note, sizeof(note));
 	if (note[0] != '\0')
 		return tg_config_warn(p->cfg, "%s:%u: warning: %s: %s: %s", p->name, p->line, key, l->path, note);

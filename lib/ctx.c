@@ -536,14 +536,18 @@ int tlsguard_ctx_set_ct_log_list(tlsguard_ctx *ctx, const char *path)
 		return TLSGUARD_E_INVALID;
 	}
 	rc = tg_ct_list_load(path, &l, ctx->errbuf, sizeof(ctx->errbuf));
-	if (rc != 0)
+	if (rc != 0) {
+		/* The caller sees the error; a caller that ignores it still
+		 * gets CT reported as unavailable, failing closed where it is
+		 * enforced, rather than CT silently off. */
+		(void)tg_config_ct_list_failed(&ctx->cfg, ctx->errbuf);
 		return rc;
+	}
 	tg_ct_list_date_note(l, note, sizeof(note));
 	if (note[0] != '\0' && tg_config_warn(&ctx->cfg, "%s: warning: %s", path, note) != 0) {
 		tg_ct_list_unref(l);
 		return TLSGUARD_E_NOMEM;
 	}
-	tg_ct_list_unref(ctx->cfg.ct_list);
-	ctx->cfg.ct_list = l;
+	tg_config_set_ct_list(&ctx->cfg, l);
 	return 0;
 }

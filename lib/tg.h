@@ -111,6 +111,12 @@ struct tg_config {
 	char **warnings;        /* "file:line: warning: ..." */
 	size_t n_warnings, warnings_cap;
 	struct tg_ct_list *ct_list; /* CT log list (shared by copies), or NULL */
+	/* The last CT log list configured failed to load (ct_list is then
+	 * NULL): CT is unavailable, and fails closed where it is enforced.
+	 * ct_list_err is the loader's message (NULL only if it could not be
+	 * copied). */
+	bool ct_list_failed;
+	char *ct_list_err;
 };
 
 /* Host index: O(1) section lookup by pattern, so that policy lookup costs
@@ -123,6 +129,13 @@ void tg_hostindex_free(struct tg_config *cfg);
  * normalised). Returns its index or a negative code. */
 long tg_config_section(struct tg_config *cfg, const char *pattern, unsigned line);
 int tg_config_warn(struct tg_config *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Install a loaded CT log list (taking the reference), clearing any
+ * earlier failure; or record that the list configured failed to load
+ * (dropping any earlier list), with @msg saying why. The latter returns
+ * TLSGUARD_E_NOMEM if @msg could not be copied (the failure is recorded
+ * anyway). */
+void tg_config_set_ct_list(struct tg_config *cfg, struct tg_ct_list *l);
+int tg_config_ct_list_failed(struct tg_config *cfg, const char *msg);
 
 /* Pins */
 int tg_pin_parse(const char *text, size_t len, unsigned char out[TG_PIN_LEN]);

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The sign-in demo: a small PKI, five servers on loopback (127.0.0.2-6), and
+# The sign-in demo: a small PKI, six servers on loopback (127.0.0.2-7), and
 # the sign-in client against each. Usage: run-demo.sh BUILDDIR
 # The client trusts the demo CA and a "rogue but trusted" CA (rogue-ca.pem),
 # as a real client trusts every CA of its system store. The fifth server is an
 # interceptor with a certificate for good.example.test from that rogue CA.
+# The sixth (127.0.0.7) serves ct.example.test with a certificate logged in
+# the test suite's own Certificate Transparency logs (tests/ct-testlog).
 # Prints a summary and exits 0 when: the genuine server was signed in to
 # (with and without pins), the three bad servers were refused, the impostor
-# was signed in to without pins (the danger) and refused with them.
+# was signed in to without pins (the danger) and refused with them, and with
+# Certificate Transparency required the logged server was signed in to and
+# the impostor (whose certificate has no SCTs) refused.
 set -euo pipefail
 build=${1:?usage: run-demo.sh BUILDDIR}
 data=$build/tests/data
@@ -46,7 +50,8 @@ serve 127.0.0.3 selfsigned.pem "" selfsigned.key
 serve 127.0.0.4 expired.pem int-ca.pem expired.key
 serve 127.0.0.5 wronghost.pem int-ca.pem wronghost.key
 serve 127.0.0.6 forged.pem "" forged.key
-for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6; do wait_listen "$a"; done
+serve 127.0.0.7 ct-good.pem int-ca.pem ct-good.key
+for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7; do wait_listen "$a"; done
 
 # The pin of a certificate: SHA-256 of its SubjectPublicKeyInfo, base64.
 pin() {
@@ -102,6 +107,20 @@ sed 's/^/  /' "$conf"
 try "interceptor, forged certificate from the rogue CA, pinned" 127.0.0.6 good.example.test refuse --config "$conf"
 try "genuine server, pinned"  127.0.0.2 good.example.test    accept --config "$conf"
 
-printf '\nsummary: %d signed in, %d signed in to an impostor (no pins), %d refused, %d unexpected\n' \
+ctconf=$logdir/ct.conf
+cat >"$ctconf" <<EOF
+# require Certificate Transparency: SCTs from the logs of this list, Chrome's policy
+ct-log-list = $data/ct-loglist.json
+ct-policy = chrome
+EOF
+printf '\nNow the client requires Certificate Transparency instead (--config), with a log list of\n'
+printf 'the test logs (genuine certificates are published in public CT logs; a forged one is not):\n'
+sed 's/^/  /' "$ctconf"
+try "server with a logged certificate (3 SCTs from 2 operators), CT required" 127.0.0.7 ct.example.test accept \
+  --config "$ctconf"
+try "interceptor, forged certificate from the rogue CA, CT required" 127.0.0.6 good.example.test refuse \
+  --config "$ctconf"
+
+printf '\nsummary: %d signed in, %d signed in to an impostor (no pins, no CT), %d refused, %d unexpected\n' \
   "$accepted" "$impostor" "$refused" "$unexpected"
 [ "$unexpected" = 0 ]

@@ -512,6 +512,13 @@ expect "sct with a garbage log list: exit 2 naming the file and the JSON path" 2
 printf '{"operators": [' >"$TMP/truncated-list.json"
 run sct "$D/good.pem" --issuer "$D/int-ca.pem" --log-list "$TMP/truncated-list.json"
 expect "sct with a log list that is not JSON: exit 2" 2 "err:--log-list: $TMP/truncated-list.json: byte " noout
+# A bad ct-log-list in a config is a load warning, not a load error: CT is
+# unavailable, failing closed where ct-policy is explicit and ct-mode enforce.
+printf '[default]\nct-log-list = %s\nct-policy = chrome\n' "$TMP/garbage-list.json" >"$TMP/ct-badlist.conf"
+run verify --host good.example.test "$D/good-chain.pem" "${TRUST[@]}" "${AT[@]}" --config "$TMP/ct-badlist.conf"
+expect "verify --config with a bad ct-log-list: warns naming it, then fails closed (explicit ct-policy)" 1 \
+	"err:tlsguard: warning: $TMP/ct-badlist.conf:2: ct-log-list: $TMP/garbage-list.json: operators[0].logs[0].key: " \
+	"out:fatal ct-unavailable " "out:verdict: REJECTED"
 
 # sct on real-world certificates and lists (shared/testdata/ct/README.md).
 CT=${TG_SHARED:-/nonexistent}/testdata/ct

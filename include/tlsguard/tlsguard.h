@@ -260,6 +260,14 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_event_callback(tlsguard_c
  * (copied) for Certificate Transparency checks; same as config
  * "ct-log-list". tlsguard ships no list: choose one (see tlsguard.conf(5)).
  * The file is read and checked now; errors name the JSON path.
+ * A list that cannot be read or parsed returns its error, and also leaves
+ * the context as a bad config "ct-log-list" does (where that is only a
+ * load warning): any earlier list is dropped and CT is unavailable, so
+ * that evaluations still fail closed if the error is ignored: event
+ * TLSGUARD_CT_UNAVAILABLE (detail: this message), fatal for hosts whose
+ * ct-policy is set explicitly (chrome/apple) with ct-mode enforce, else a
+ * warning; hosts with ct-policy off are unaffected. A later good list
+ * clears that state.
  * \return 0; TLSGUARD_E_IO, TLSGUARD_E_CONFIG (bad list: see
  *   tlsguard_ctx_last_error()), TLSGUARD_E_FROZEN, TLSGUARD_E_INVALID,
  *   TLSGUARD_E_NOMEM.
@@ -269,8 +277,8 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_ct_log_list(tlsguard_ctx 
 
 /**
  * Warnings found while loading configuration (a pin set without a backup
- * pin, an expired pin set, ...), as "file:line: warning: text". They do not
- * make a load fail. Borrowed until tlsguard_ctx_free().
+ * pin, an expired pin set, a "ct-log-list" that cannot be read or parsed,
+ * ...), as "file:line: warning: text". They do not make a load fail. Borrowed until tlsguard_ctx_free().
  * \since 0.1
  */
 TLSGUARD_API size_t tlsguard_ctx_warning_count(const tlsguard_ctx *ctx);

@@ -1660,23 +1660,30 @@ START_TEST(config_keys)
 		tlsguard_ctx_free(ctx);
 	}
 
-	/* A bad list: file:line, the list's path and the JSON path. */
+	/* A bad list: the load succeeds, with a warning naming file:line,
+	 * the list's path and the JSON path (list_failed tests the rest). */
 	path = tmpdir_write(dir, "bad.conf", "# CT\nct-log-list = bad.json\n");
 	ctx = local_ctx(NULL);
-	ck_assert_int_eq(tlsguard_ctx_load_config(ctx, path), TLSGUARD_E_CONFIG);
-	snprintf(want, sizeof(want), "%s:2: ct-log-list: %s/bad.json: operators[0].logs[0].key: not base64 (length is not a "
-	                             "multiple of 4)", path, dir);
-	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), want);
-	/* The context is unchanged: CT still off. */
+	ck_assert_msg(tlsguard_ctx_load_config(ctx, path) == 0, "%s", tlsguard_ctx_last_error(ctx));
+	snprintf(want, sizeof(want), "%s:2: warning: ct-log-list: %s/bad.json: operators[0].logs[0].key: not base64 "
+	                             "(length is not a multiple of 4)", path, dir);
+	ck_assert_uint_eq(tlsguard_ctx_warning_count(ctx), 1);
+	ck_assert_str_eq(tlsguard_ctx_warning(ctx, 0), want);
+	/* ct-policy not set explicitly: CT unavailable, a warning. */
 	assert_verdict(ctx, "good-chain.pem", "good.example.test", TLSGUARD_ACCEPT);
 	tlsguard_ctx_free(ctx);
 
+	/* A missing list: the same, naming the path and the reason. */
 	ctx = local_ctx(NULL);
 	snprintf(conf, sizeof(conf), "ct-log-list = %s/missing.json\n", dir);
-	ck_assert_int_eq(tlsguard_ctx_load_config_mem(ctx, conf, strlen(conf), "m.conf"), TLSGUARD_E_CONFIG);
-	snprintf(want, sizeof(want), "m.conf:1: ct-log-list: %s/missing.json: cannot read CT log list: No such file or "
-	                             "directory", dir);
-	ck_assert_str_eq(tlsguard_ctx_last_error(ctx), want);
+	ck_assert_msg(tlsguard_ctx_load_config_mem(ctx, conf, strlen(conf), "m.conf") == 0, "%s",
+	              tlsguard_ctx_last_error(ctx));
+	snprintf(want, sizeof(want), "m.conf:1: warning: ct-log-list: %s/missing.json: cannot read CT log list: No such "
+	                             "file or directory", dir);
+	ck_assert_uint_eq(tlsguard_ctx_warning_count(ctx), 1);
+	ck_assert_str_eq(tlsguard_ctx_warning(ctx, 0), want);
+	tlsguard_ctx_free(ctx);
+	ctx = local_ctx(NULL);
 
 #define BAD_CONF(text, msg)                                                                                          \
 	do {                                                                                                             \
@@ -1720,6 +1727,127 @@ START_TEST(setter)
 	assert_verdict(ctx, "good-chain.pem", "good.example.test", TLSGUARD_REJECT);
 	ck_assert_int_eq(tlsguard_ctx_set_ct_log_list(ctx, local_list), TLSGUARD_E_FROZEN);
 	tlsguard_ctx_free(ctx);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+/* A CT log list that fails to load (config key or API) leaves the rest of
+ * tlsguard working with CT unavailable: fatal for a host whose ct-policy
+ * is explicitly chrome/apple with ct-mode enforce, else a warning; hosts
+ * with ct-policy off are unaffected. */
+static void failed_list_event(tlsguard_ctx *ctx, const char *host, int verdict, int sev, const char *detail_part)
+{
+	tlsguard_result *res;
+	const tlsguard_event *ev;
+	int rc;
+
+	res = verify_file(ctx, "good-chain.pem", host, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(tlsguard_result_verdict(res), verdict);
+	ev = find_event(res, TLSGUARD_EV_CT_UNAVAILABLE);
+	if (sev < 0) {
+		ck_assert_ptr_null(ev);
+		ck_assert_int_eq(outcome(res, "ct"), TLSGUARD_CHECK_SKIP);
+		tlsguard_result_free(res);
+		return;
+	}
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(tlsguard_event_severity(ev), sev);
+	ck_assert_msg(strstr(tlsguard_event_detail(ev), detail_part) != NULL, "%s", tlsguard_event_detail(ev));
+	ck_assert_int_eq(outcome(res, "ct"), sev == TLSGUARD_SEV_FATAL ? TLSGUARD_CHECK_FAIL : TLSGUARD_CHECK_SKIP);
+	tlsguard_result_free(res);
+}
+
+START_TEST(list_failed)
+{
+	char *dir = tmpdir_new();
+	char conf[4300], loader[4300];
+	const char *bad, *notjson;
+	tlsguard_ctx *ctx;
+	char badkey[] = "not*base64", badid[] = "3xwuwRUAlFJHqWFoMl3cXHlZ6PfG04j8AC4LvT9012Q=";
+	struct tlog badlog[1] = {{"x", "X", badkey, badid, NULL, NULL, false}};
+
+	bad = write_list(dir, "bad.json", "2026-05-21T00:00:00Z", badlog, 1);
+	notjson = tmpdir_write(dir, "x.json", "{\"operators\": [}\n");
+	snprintf(loader, sizeof(loader), "t.conf:2: ct-log-list: %s: operators[0].logs[0].key: not base64", bad);
+
+	/* Explicit ct-policy in [default], ct-mode enforce (the default):
+	 * fail closed, the detail carrying the loader's message. Keys after
+	 * the list still apply (ct-policy off for the other host). */
+	snprintf(conf, sizeof(conf),
+	         "[default]\nct-log-list = %s\nct-policy = chrome\n[good.example.test]\nmin-rsa-bits = 2048\n"
+	         "[off.example.test]\nct-policy = off\n", bad);
+	ctx = local_ctx(conf);
+	ck_assert_uint_eq(tlsguard_ctx_warning_count(ctx), 1);
+	ck_assert_ptr_nonnull(strstr(tlsguard_ctx_warning(ctx, 0), "t.conf:2: warning: ct-log-list: "));
+	failed_list_event(ctx, "good.example.test", TLSGUARD_REJECT, TLSGUARD_SEV_FATAL, loader);
+	tlsguard_ctx_free(ctx);
+
+	/* Explicit in the host's section (apple); report-only warns; off and
+	 * the implicit policy are unaffected / warn. */
+	snprintf(conf, sizeof(conf),
+	         "ct-log-list = %s\n[good.example.test]\nct-policy = apple\n", bad);
+	ctx = local_ctx(conf);
+	failed_list_event(ctx, "good.example.test", TLSGUARD_REJECT, TLSGUARD_SEV_FATAL, "ct-policy apple");
+	tlsguard_ctx_free(ctx);
+
+	snprintf(conf, sizeof(conf), "ct-log-list = %s\nct-policy = apple\nct-mode = report-only\n", bad);
+	ctx = local_ctx(conf);
+	failed_list_event(ctx, "good.example.test", TLSGUARD_ACCEPT, TLSGUARD_SEV_WARNING, "(ct-mode report-only)");
+	tlsguard_ctx_free(ctx);
+
+	snprintf(conf, sizeof(conf), "\nct-log-list = %s\n[other.example.test]\nct-policy = chrome\n", bad);
+	ctx = local_ctx(conf);
+	failed_list_event(ctx, "good.example.test", TLSGUARD_ACCEPT, TLSGUARD_SEV_WARNING, loader);
+	failed_list_event(ctx, "other.example.test", TLSGUARD_REJECT, TLSGUARD_SEV_FATAL, loader);
+	tlsguard_ctx_free(ctx);
+
+	snprintf(conf, sizeof(conf), "ct-log-list = %s\nct-policy = off\n", bad);
+	ctx = local_ctx(conf);
+	failed_list_event(ctx, "good.example.test", TLSGUARD_ACCEPT, -1, NULL);
+	tlsguard_ctx_free(ctx);
+
+	/* A missing list is treated the same way. */
+	snprintf(conf, sizeof(conf), "ct-policy = chrome\nct-log-list = %s/missing.json\n", dir);
+	ctx = local_ctx(conf);
+	snprintf(loader, sizeof(loader), "t.conf:2: ct-log-list: %s/missing.json: cannot read CT log list: No such file",
+	         dir);
+	failed_list_event(ctx, "good.example.test", TLSGUARD_REJECT, TLSGUARD_SEV_FATAL, loader);
+	tlsguard_ctx_free(ctx);
+
+	/* A later good list clears the failure (CT enforced again: no SCTs
+	 * is ct-missing, not ct-unavailable); a later bad one drops a good
+	 * one. */
+	snprintf(conf, sizeof(conf), "ct-log-list = %s\n", bad);
+	ctx = local_ctx(conf);
+	ck_assert_int_eq(tlsguard_ctx_set_ct_log_list(ctx, local_list), 0);
+	{
+		int rc;
+		tlsguard_result *res = verify_file(ctx, "good-chain.pem", "good.example.test", &rc);
+		ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+		ck_assert_ptr_nonnull(find_event(res, TLSGUARD_EV_CT_MISSING));
+		ck_assert_ptr_null(find_event(res, TLSGUARD_EV_CT_UNAVAILABLE));
+		tlsguard_result_free(res);
+	}
+	tlsguard_ctx_free(ctx);
+
+	/* The API: the error is returned, and an app that ignores it still
+	 * fails closed where CT is explicitly enforced. */
+	ctx = local_ctx("ct-policy = chrome\n");
+	ck_assert_int_eq(tlsguard_ctx_set_ct_log_list(ctx, local_list), 0);
+	ck_assert_int_eq(tlsguard_ctx_set_ct_log_list(ctx, notjson), TLSGUARD_E_CONFIG);
+	snprintf(loader, sizeof(loader), "%s: byte ", notjson);
+	ck_assert_msg(strncmp(tlsguard_ctx_last_error(ctx), loader, strlen(loader)) == 0, "%s",
+	              tlsguard_ctx_last_error(ctx));
+	failed_list_event(ctx, "good.example.test", TLSGUARD_REJECT, TLSGUARD_SEV_FATAL, loader);
+	tlsguard_ctx_free(ctx);
+
+	ctx = local_ctx(NULL);
+	ck_assert_int_eq(tlsguard_ctx_set_ct_log_list(ctx, "/nonexistent/list.json"), TLSGUARD_E_IO);
+	failed_list_event(ctx, "good.example.test", TLSGUARD_ACCEPT, TLSGUARD_SEV_WARNING,
+	                  "/nonexistent/list.json: cannot read CT log list: No such file or directory");
+	tlsguard_ctx_free(ctx);
+
 	tmpdir_remove(dir);
 }
 END_TEST
@@ -1778,6 +1906,225 @@ START_TEST(check_order)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ the suite's own test logs */
+
+/* Leaves for ct.example.test with embedded SCTs from tests/ct-testlog,
+ * checked against its ct-loglist.json (operator A: logs 1-3, operator B:
+ * log 4, all usable since 2020; leaves valid 2026-05-01..2045-01-01, so
+ * Chrome wants 3 SCTs). SCT i is dated 2026-05-02T00:00:0i.000Z. */
+#define TL_TS INT64_C(1777680000000)
+#define TL_FUTURE INT64_C(1782864000000) /* 2026-07-01 */
+#define OP_A "tlsguard test operator A"
+#define OP_B "tlsguard test operator B"
+#define EMB TLSGUARD_SCT_EMBEDDED
+
+static tlsguard_ctx *testlog_ctx_policy(const char *conf)
+{
+	tlsguard_ctx *ctx = test_ctx();
+	ck_assert_msg(tlsguard_ctx_set_ct_log_list(ctx, fixture("ct-loglist.json")) == 0, "%s",
+	              tlsguard_ctx_last_error(ctx));
+	ck_assert_msg(tlsguard_ctx_load_config_mem(ctx, conf, strlen(conf), "t.conf") == 0, "%s",
+	              tlsguard_ctx_last_error(ctx));
+	return ctx;
+}
+
+static tlsguard_ctx *testlog_ctx(void)
+{
+	return testlog_ctx_policy("ct-policy = chrome\n");
+}
+
+static tlsguard_result *testlog_eval(tlsguard_ctx *ctx, const char *name)
+{
+	char file[128];
+	int rc;
+	tlsguard_result *res;
+
+	snprintf(file, sizeof(file), "ct-%s-chain.pem", name);
+	res = verify_file(ctx, file, "ct.example.test", &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(tlsguard_result_sct_count(res), strcmp(name, "too-few") == 0 ? 1 : 3);
+	return res;
+}
+
+static const char *ct_detail(const tlsguard_result *res, int code)
+{
+	const tlsguard_event *ev = find_event(res, code);
+	ck_assert_msg(ev != NULL, "no %s; all: %s", tlsguard_code_name(code), describe(res));
+	return tlsguard_event_detail(ev);
+}
+
+START_TEST(testlog_good)
+{
+	tlsguard_ctx *ctx = testlog_ctx();
+	tlsguard_result *res = testlog_eval(ctx, "good");
+
+	sct_is(res, 0, NULL, "tlsguard test log 1", OP_A, TL_TS, EMB, TLSGUARD_SCT_VALID);
+	sct_is(res, 1, NULL, "tlsguard test log 2", OP_A, TL_TS + 1000, EMB, TLSGUARD_SCT_VALID);
+	sct_is(res, 2, NULL, "tlsguard test log 4", OP_B, TL_TS + 2000, EMB, TLSGUARD_SCT_VALID);
+	ct_events_are(res, NO_EVENTS);
+	ck_assert_int_eq(outcome(res, "ct"), TLSGUARD_CHECK_PASS);
+	ck_assert_msg(tlsguard_result_verdict(res) == TLSGUARD_ACCEPT, "%s", describe(res));
+	ck_assert_uint_eq(tlsguard_result_event_count(res), 0);
+	tlsguard_result_free(res);
+
+	tlsguard_ctx_free(ctx);
+
+	/* Apple's policy accepts it too */
+	ctx = testlog_ctx_policy("ct-policy = apple\n");
+	res = testlog_eval(ctx, "good");
+	ck_assert_msg(tlsguard_result_verdict(res) == TLSGUARD_ACCEPT, "%s", describe(res));
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(testlog_one_operator)
+{
+	tlsguard_ctx *ctx = testlog_ctx();
+	tlsguard_result *res = testlog_eval(ctx, "one-operator");
+	static const int want[] = {TLSGUARD_EV_CT_POLICY_NOT_MET, 0};
+	const tlsguard_event *ev;
+
+	sct_is(res, 0, NULL, "tlsguard test log 1", OP_A, TL_TS, EMB, TLSGUARD_SCT_VALID);
+	sct_is(res, 1, NULL, "tlsguard test log 2", OP_A, TL_TS + 1000, EMB, TLSGUARD_SCT_VALID);
+	sct_is(res, 2, NULL, "tlsguard test log 3", OP_A, TL_TS + 2000, EMB, TLSGUARD_SCT_VALID);
+	ct_events_are(res, want);
+	ev = find_event(res, TLSGUARD_EV_CT_POLICY_NOT_MET);
+	ck_assert_int_eq(tlsguard_event_severity(ev), TLSGUARD_SEV_FATAL);
+	ck_assert_str_eq(tlsguard_event_detail(ev), "Chrome CT policy: embedded SCTs from at least 2 operators needed; "
+	                                            "all are from tlsguard test operator A");
+	ck_assert_int_eq(outcome(res, "ct"), TLSGUARD_CHECK_FAIL);
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(testlog_too_few)
+{
+	tlsguard_ctx *ctx = testlog_ctx();
+	tlsguard_result *res = testlog_eval(ctx, "too-few");
+	static const int want[] = {TLSGUARD_EV_CT_POLICY_NOT_MET, 0};
+
+	sct_is(res, 0, NULL, "tlsguard test log 1", OP_A, TL_TS, EMB, TLSGUARD_SCT_VALID);
+	ct_events_are(res, want);
+	ck_assert_int_eq(tlsguard_event_severity(find_event(res, TLSGUARD_EV_CT_POLICY_NOT_MET)), TLSGUARD_SEV_FATAL);
+	ck_assert_str_eq(ct_detail(res, TLSGUARD_EV_CT_POLICY_NOT_MET),
+	                 "Chrome CT policy: 3 valid embedded SCTs from distinct logs needed for a certificate valid 6820 "
+	                 "days; found 1 (tlsguard test log 1)");
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(testlog_tampered)
+{
+	tlsguard_ctx *ctx = testlog_ctx();
+	tlsguard_result *res = testlog_eval(ctx, "tampered");
+	static const int want[] = {TLSGUARD_EV_CT_INVALID, TLSGUARD_EV_CT_POLICY_NOT_MET, 0};
+
+	sct_is(res, 0, NULL, "tlsguard test log 1", OP_A, TL_TS, EMB, TLSGUARD_SCT_VALID);
+	sct_is(res, 1, NULL, "tlsguard test log 2", OP_A, TL_TS + 1000, EMB, TLSGUARD_SCT_INVALID_SIGNATURE);
+	sct_is(res, 2, NULL, "tlsguard test log 4", OP_B, TL_TS + 2000, EMB, TLSGUARD_SCT_VALID);
+	ct_events_are(res, want);
+	ck_assert_int_eq(tlsguard_event_severity(find_event(res, TLSGUARD_EV_CT_INVALID)), TLSGUARD_SEV_WARNING);
+	ck_assert_str_eq(ct_detail(res, TLSGUARD_EV_CT_INVALID),
+	                 "SCT from tlsguard test log 2 (embedded, 2026-05-02T00:00:01.000Z): its signature does not "
+	                 "verify with the log's key: it was not issued by that log for this certificate");
+	ck_assert_str_eq(ct_detail(res, TLSGUARD_EV_CT_POLICY_NOT_MET),
+	                 "Chrome CT policy: 3 valid embedded SCTs from distinct logs needed for a certificate valid 6820 "
+	                 "days; found 2 (tlsguard test log 1, tlsguard test log 4). Not counted: tlsguard test log 2 "
+	                 "(embedded, 2026-05-02T00:00:01.000Z): invalid_signature");
+	ck_assert_int_eq(tlsguard_event_severity(find_event(res, TLSGUARD_EV_CT_POLICY_NOT_MET)), TLSGUARD_SEV_FATAL);
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(testlog_unknown_log)
+{
+	tlsguard_ctx *ctx = testlog_ctx();
+	tlsguard_result *res = testlog_eval(ctx, "unknown-log");
+	static const int want[] = {TLSGUARD_EV_CT_POLICY_NOT_MET, 0};
+	int st = -1;
+	const char *name = "x";
+
+	ck_assert_int_eq(tlsguard_result_sct(res, 0, NULL, &name, NULL, NULL, NULL, &st), 0);
+	ck_assert_int_eq(st, TLSGUARD_SCT_UNKNOWN_LOG);
+	ck_assert_int_eq(tlsguard_result_sct(res, 1, NULL, NULL, NULL, NULL, NULL, &st), 0);
+	ck_assert_int_eq(st, TLSGUARD_SCT_UNKNOWN_LOG);
+	sct_is(res, 2, NULL, "tlsguard test log 4", OP_B, TL_TS + 2000, EMB, TLSGUARD_SCT_VALID);
+	ct_events_are(res, want);
+	ck_assert_ptr_nonnull(strstr(ct_detail(res, TLSGUARD_EV_CT_POLICY_NOT_MET),
+	                             "needed for a certificate valid 6820 days; found 1 (tlsguard test log 4). "
+	                             "Not counted: unknown log "));
+	ck_assert_ptr_nonnull(strstr(ct_detail(res, TLSGUARD_EV_CT_POLICY_NOT_MET),
+	                             "(embedded, 2026-05-02T00:00:01.000Z): unknown_log"));
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(testlog_future)
+{
+	tlsguard_ctx *ctx = testlog_ctx();
+	tlsguard_result *res = testlog_eval(ctx, "future");
+	static const int want[] = {TLSGUARD_EV_CT_INVALID, TLSGUARD_EV_CT_POLICY_NOT_MET, 0};
+
+	sct_is(res, 0, NULL, "tlsguard test log 1", OP_A, TL_TS, EMB, TLSGUARD_SCT_VALID);
+	sct_is(res, 1, NULL, "tlsguard test log 2", OP_A, TL_TS + 1000, EMB, TLSGUARD_SCT_VALID);
+	sct_is(res, 2, NULL, "tlsguard test log 4", OP_B, TL_FUTURE, EMB, TLSGUARD_SCT_FUTURE_TIMESTAMP);
+	ct_events_are(res, want);
+	ck_assert_str_eq(ct_detail(res, TLSGUARD_EV_CT_INVALID),
+	                 "SCT from tlsguard test log 4 (embedded, 2026-07-01T00:00:00.000Z): it is dated after the "
+	                 "evaluation time (2026-06-01T00:00:00.000Z)");
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(testlog_wrong_issuer)
+{
+	tlsguard_ctx *ctx = testlog_ctx();
+	tlsguard_result *res = testlog_eval(ctx, "wrong-issuer");
+	static const int want[] = {TLSGUARD_EV_CT_INVALID, TLSGUARD_EV_CT_INVALID, TLSGUARD_EV_CT_INVALID,
+	                           TLSGUARD_EV_CT_POLICY_NOT_MET, 0};
+
+	sct_is(res, 0, NULL, "tlsguard test log 1", OP_A, TL_TS, EMB, TLSGUARD_SCT_INVALID_SIGNATURE);
+	sct_is(res, 1, NULL, "tlsguard test log 2", OP_A, TL_TS + 1000, EMB, TLSGUARD_SCT_INVALID_SIGNATURE);
+	sct_is(res, 2, NULL, "tlsguard test log 4", OP_B, TL_TS + 2000, EMB, TLSGUARD_SCT_INVALID_SIGNATURE);
+	ct_events_are(res, want);
+	ck_assert_uint_eq(count_events(res, TLSGUARD_EV_CT_INVALID), 3);
+	ck_assert_ptr_nonnull(strstr(ct_detail(res, TLSGUARD_EV_CT_POLICY_NOT_MET), "; found 0. Not counted: "));
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
+/* The same list and policy: a certificate without SCTs is ct-missing. */
+START_TEST(testlog_no_scts)
+{
+	tlsguard_ctx *ctx = testlog_ctx();
+	tlsguard_result *res;
+	static const int want[] = {TLSGUARD_EV_CT_MISSING, 0};
+	int rc;
+
+	res = verify_file(ctx, "good-chain.pem", "good.example.test", &rc);
+	ck_assert_int_eq(rc, 0);
+	ct_events_are(res, want);
+	ck_assert_int_eq(tlsguard_event_severity(find_event(res, TLSGUARD_EV_CT_MISSING)), TLSGUARD_SEV_FATAL);
+	ck_assert_uint_eq(tlsguard_result_sct_count(res), 0);
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
 int main(void)
 {
 	const char *shared = getenv("TG_SHARED");
@@ -1794,8 +2141,20 @@ int main(void)
 	tcase_add_test(tc, stale_list);
 	tcase_add_test(tc, config_keys);
 	tcase_add_test(tc, setter);
+	tcase_add_test(tc, list_failed);
 	tcase_add_test(tc, api_edges);
 	tcase_add_test(tc, check_order);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("testlog");
+	tcase_add_test(tc, testlog_good);
+	tcase_add_test(tc, testlog_one_operator);
+	tcase_add_test(tc, testlog_too_few);
+	tcase_add_test(tc, testlog_tampered);
+	tcase_add_test(tc, testlog_unknown_log);
+	tcase_add_test(tc, testlog_future);
+	tcase_add_test(tc, testlog_wrong_issuer);
+	tcase_add_test(tc, testlog_no_scts);
 	suite_add_tcase(s, tc);
 
 	snprintf(ct_dir, sizeof(ct_dir), "%s/testdata/ct", shared ? shared : "../shared");
