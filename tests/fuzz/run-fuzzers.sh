@@ -10,7 +10,7 @@
 #   -t  seconds per target (default 180)
 #   -d  fixture directory: also seed fuzz_chain from it (make-chain-seeds.sh)
 #   -n  build only, do not run
-#   TARGET: config, chain, pin (default: all)
+#   TARGET: config, chain, pin, sct, loglist, ocsp, store (default: all)
 # Environment: CC (default clang), FUZZ_CFLAGS (extra flags), FUZZ_JOBS
 # (parallel fuzzing processes per target, default 1).
 #
@@ -45,7 +45,7 @@ while getopts s:b:o:t:d:n opt; do
 done
 shift $((OPTIND - 1))
 [ -n "$build" ] || build=$src
-targets=${*:-config chain pin sct loglist}
+targets=${*:-config chain pin sct loglist ocsp store}
 cc=${CC:-clang}
 jobs=${FUZZ_JOBS:-1}
 

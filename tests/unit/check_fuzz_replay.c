@@ -48,6 +48,8 @@ static const struct target targets[] = {
 	{"pin", tg_fuzz_pin},
 	{"sct", tg_fuzz_sct},
 	{"loglist", tg_fuzz_loglist},
+	{"ocsp", tg_fuzz_ocsp},
+	{"store", tg_fuzz_store},
 };
 #define NTARGETS ((int)(sizeof(targets) / sizeof(targets[0])))
 
