@@ -284,7 +284,7 @@ static int port_open(unsigned port)
 	return ok;
 }
 
-static unsigned free_port(void)
+unsigned test_free_port(void)
 {
 	struct sockaddr_in a;
 	socklen_t sl = sizeof(a);
@@ -305,12 +305,11 @@ pid_t server_start(const char *chain, const char *key, unsigned *port, ...)
 {
 	const char *argv[32];
 	char portbuf[16];
-	int argc = 0, tries;
+	int argc = 0;
 	va_list ap;
 	const char *extra;
-	pid_t pid;
 
-	*port = free_port();
+	*port = test_free_port();
 	snprintf(portbuf, sizeof(portbuf), "%u", *port);
 	argv[argc++] = "gnutls-serv";
 	argv[argc++] = "--port";
@@ -326,33 +325,46 @@ pid_t server_start(const char *chain, const char *key, unsigned *port, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 
+	return test_spawn_server(argv, NULL, *port);
+}
+
+pid_t test_spawn_server(const char *const *argv, const char *log, unsigned port)
+{
+	char *args[32];
+	int tries, argc;
+	pid_t pid;
+
+	for (argc = 0; argv[argc] != NULL; argc++)
+		ck_assert_int_lt(argc, 31);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-		if (devnull >= 0) {
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-		char *args[32];
+		int in = open("/dev/null", O_RDONLY);
+		int out = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int k;
+		if (in >= 0)
+			dup2(in, 0);
+		if (out >= 0) {
+			dup2(out, 1);
+			dup2(out, 2);
+		}
 		for (k = 0; k < argc; k++)
 			args[k] = strdup(argv[k]);
 		args[argc] = NULL;
-		execvp("gnutls-serv", args);
+		execvp(args[0], args);
 		_exit(127);
 	}
 	for (tries = 0; tries < 200; tries++) {
 		int status;
 		struct timespec ts = {0, 50 * 1000 * 1000};
-		if (port_open(*port))
+		if (port_open(port))
 			return pid;
 		if (waitpid(pid, &status, WNOHANG) == pid)
-			ck_abort_msg("gnutls-serv exited (status %d); is gnutls-bin installed?", status);
+			ck_abort_msg("%s exited (status %d); is it installed?", argv[0], status);
 		nanosleep(&ts, NULL);
 	}
 	kill(pid, SIGTERM);
-	ck_abort_msg("gnutls-serv did not listen on port %u", *port);
+	ck_abort_msg("%s did not listen on port %u", argv[0], port);
 	return -1;
 }
 

@@ -73,6 +73,13 @@ int test_run(Suite *s);
  * fixtures (extra args appended, NULL-terminated) on a free port. Returns the
  * pid and stores the port; aborts if it does not come up within 10 s. */
 pid_t server_start(const char *chain, const char *key, unsigned *port, ...);
+/* A free TCP port on 127.0.0.1 (bound, read back, released). */
+unsigned test_free_port(void);
+/* Run the server @argv (argv[0] looked up in PATH; NULL-terminated, at
+ * most 31 words) with stdin from /dev/null and its output to @log (NULL:
+ * /dev/null); return its pid once 127.0.0.1:@port accepts connections.
+ * Aborts the test if it exits or does not listen within 10 s. */
+pid_t test_spawn_server(const char *const *argv, const char *log, unsigned port);
 void server_stop(pid_t pid);
 
 #endif

@@ -916,37 +916,6 @@ static tlsguard_ctx *ct_ctx(int with_list, const char *extra)
 	return ctx;
 }
 
-static int port_open(unsigned port)
-{
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((unsigned short)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
-static unsigned free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t sl = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	unsigned port;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &sl), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 /* `openssl s_server -www` on 127.0.0.1 with test-cert.pem, the serverinfo
  * file @si (NULL: none) and @version ("-tls1_2" or "-tls1_3"); its output
  * goes to @log (NULL: /dev/null). Returns the pid and stores the port. */
@@ -954,10 +923,9 @@ static pid_t ossl_start(const char *si, const char *version, const char *log, un
 {
 	const char *argv[24];
 	char accept[32];
-	int argc = 0, tries;
-	pid_t pid;
+	int argc = 0;
 
-	*port = free_port();
+	*port = test_free_port();
 	snprintf(accept, sizeof(accept), "127.0.0.1:%u", *port);
 	argv[argc++] = "openssl";
 	argv[argc++] = "s_server";
@@ -978,32 +946,7 @@ static pid_t ossl_start(const char *si, const char *version, const char *log, un
 	}
 	argv[argc] = NULL;
 
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int out = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (in >= 0)
-			dup2(in, 0);
-		if (out >= 0) {
-			dup2(out, 1);
-			dup2(out, 2);
-		}
-		execvp("openssl", (char *const *)(uintptr_t)argv);
-		_exit(127);
-	}
-	for (tries = 0; tries < 200; tries++) {
-		int status;
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		if (port_open(*port))
-			return pid;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			ck_abort_msg("openssl s_server exited (status %d)", status);
-		nanosleep(&ts, NULL);
-	}
-	kill(pid, SIGTERM);
-	ck_abort_msg("openssl s_server did not listen on port %u", *port);
-	return -1;
+	return test_spawn_server(argv, log, *port);
 }
 
 /* Every event as text, for failure messages. */
