@@ -870,6 +870,27 @@ static int run_write(struct tg_store *st, sqlite3_stmt *stmt, const char *host, 
 	return 0;
 }
 
+/* Arguments of a write that records a key. */
+static int key_args_ok(struct tg_store *st, const char *host, unsigned port, const unsigned char *spki, char *err,
+                       size_t errlen)
+{
+	int rc = args_ok(st, host, port, err, errlen);
+	if (rc == 0 && spki == NULL) {
+		seterr(err, errlen, "%s: no key given", st->path);
+		rc = TLSGUARD_E_INVALID;
+	}
+	return rc;
+}
+
+/* Start a write transaction (lock held) and read host:port's record:
+ * 1 found, 0 not, or a negative code. The caller commits or rolls back. */
+static int begin_and_read(struct tg_store *st, const char *host, unsigned port, struct tg_tofu *rec, char *err,
+                          size_t errlen)
+{
+	int rc = begin(st, err, errlen);
+	return rc != 0 ? rc : get_locked(st, host, port, rec, err, errlen);
+}
+
 int tg_store_tofu_seen(struct tg_store *st, const char *host, unsigned port, const unsigned char spki[TG_SPKI_LEN],
                        int64_t now, char *err, size_t errlen)
 {
@@ -877,17 +898,10 @@ int tg_store_tofu_seen(struct tg_store *st, const char *host, unsigned port, con
 	sqlite3_stmt *stmt = NULL;
 	int rc, found;
 
-	if ((rc = args_ok(st, host, port, err, errlen)) != 0)
+	if ((rc = key_args_ok(st, host, port, spki, err, errlen)) != 0)
 		return rc;
-	if (spki == NULL) {
-		seterr(err, errlen, "%s: no key given", st->path);
-		return TLSGUARD_E_INVALID;
-	}
 	pthread_mutex_lock(&st->lock);
-	if ((rc = begin(st, err, errlen)) != 0)
-		goto cleanup;
-	found = get_locked(st, host, port, &rec, err, errlen);
-	if (found < 0) {
+	if ((found = begin_and_read(st, host, port, &rec, err, errlen)) < 0) {
 		rc = found;
 		goto cleanup;
 	}
@@ -929,17 +943,10 @@ int tg_store_tofu_set_pending(struct tg_store *st, const char *host, unsigned po
 	sqlite3_stmt *stmt = NULL;
 	int rc, found;
 
-	if ((rc = args_ok(st, host, port, err, errlen)) != 0)
+	if ((rc = key_args_ok(st, host, port, spki, err, errlen)) != 0)
 		return rc;
-	if (spki == NULL) {
-		seterr(err, errlen, "%s: no key given", st->path);
-		return TLSGUARD_E_INVALID;
-	}
 	pthread_mutex_lock(&st->lock);
-	if ((rc = begin(st, err, errlen)) != 0)
-		goto cleanup;
-	found = get_locked(st, host, port, &rec, err, errlen);
-	if (found < 0) {
+	if ((found = begin_and_read(st, host, port, &rec, err, errlen)) < 0) {
 		rc = found;
 		goto cleanup;
 	}
@@ -980,10 +987,7 @@ int tg_store_tofu_accept(struct tg_store *st, const char *host, unsigned port, c
 	if ((rc = args_ok(st, host, port, err, errlen)) != 0)
 		return rc;
 	pthread_mutex_lock(&st->lock);
-	if ((rc = begin(st, err, errlen)) != 0)
-		goto cleanup;
-	found = get_locked(st, host, port, &rec, err, errlen);
-	if (found < 0) {
+	if ((found = begin_and_read(st, host, port, &rec, err, errlen)) < 0) {
 		rc = found;
 		goto cleanup;
 	}
