@@ -884,6 +884,26 @@ static int apply_ct_options(const struct options *o, tlsguard_ctx *ctx)
 }
 
 /* Build the context: config file first, then the command line on top. */
+/* The options every command shares, last: --at, the CT options, then the
+ * config warnings (once everything is loaded). Frees @ctx on error. */
+static int finish_ctx(const struct options *o, tlsguard_ctx *ctx, tlsguard_ctx **out)
+{
+	int rc;
+
+	if (o->at != 0 && (rc = tlsguard_ctx_set_time(ctx, o->at)) != 0) {
+		error_msg("--at: %s", tlsguard_ctx_last_error(ctx));
+		tlsguard_ctx_free(ctx);
+		return EXIT_USAGE;
+	}
+	if (apply_ct_options(o, ctx) != 0) {
+		tlsguard_ctx_free(ctx);
+		return EXIT_USAGE;
+	}
+	print_warnings(ctx);
+	*out = ctx;
+	return 0;
+}
+
 static int make_ctx(const struct options *o, tlsguard_ctx **out)
 {
 	tlsguard_ctx *ctx = NULL;
@@ -917,15 +937,7 @@ static int make_ctx(const struct options *o, tlsguard_ctx **out)
 			goto fail;
 		}
 	}
-	if (o->at != 0 && (rc = tlsguard_ctx_set_time(ctx, o->at)) != 0) {
-		error_msg("--at: %s", tlsguard_ctx_last_error(ctx));
-		goto fail;
-	}
-	if (apply_ct_options(o, ctx) != 0)
-		goto fail;
-	print_warnings(ctx);
-	*out = ctx;
-	return 0;
+	return finish_ctx(o, ctx, out);
 fail:
 	tlsguard_ctx_free(ctx);
 	return EXIT_USAGE;
@@ -2731,15 +2743,7 @@ static int make_sct_ctx(const struct options *o, tlsguard_ctx **out)
 		error_msg("--issuer: %s", why[0] ? why : tlsguard_strerror(rc));
 		goto fail;
 	}
-	if (o->at != 0 && (rc = tlsguard_ctx_set_time(ctx, o->at)) != 0) {
-		error_msg("--at: %s", tlsguard_ctx_last_error(ctx));
-		goto fail;
-	}
-	if (apply_ct_options(o, ctx) != 0)
-		goto fail;
-	print_warnings(ctx);
-	*out = ctx;
-	return 0;
+	return finish_ctx(o, ctx, out);
 fail:
 	tlsguard_ctx_free(ctx);
 	return EXIT_USAGE;
