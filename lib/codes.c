@@ -22,6 +22,7 @@ const char *tlsguard_strerror(int rc)
 	case TLSGUARD_E_RANGE: return "TLSGUARD_E_RANGE: value out of range";
 	case TLSGUARD_E_STORE: return "TLSGUARD_E_STORE: the persistent store cannot be used";
 	case TLSGUARD_E_VERIFY: return "TLSGUARD_E_VERIFY: a proof or signature does not verify";
+	case TLSGUARD_E_TIMEOUT: return "TLSGUARD_E_TIMEOUT: a network step passed its deadline";
 	default: return "TLSGUARD_E_UNKNOWN: unknown error code";
 	}
 }
@@ -91,6 +92,13 @@ static const struct tg_code_info codes[] = {
 	 "Certificate Transparency could not be checked for %s because no current list of CT logs is "
 	 "available, so this protection was not applied. Ask the administrator to configure an up-to-date "
 	 "log list."},
+	{TLSGUARD_EV_CA_CHANGED, "ERR_TLSGUARD_CA_CHANGED", "ca-changed",
+	 "%s now presents a certificate from a different certificate authority than the one this computer "
+	 "has always seen it use. This can be a legitimate change of provider or an interception; if you "
+	 "did not expect it, be careful before signing in."},
+	{TLSGUARD_EV_SEEN_REJECTED, "ERR_TLSGUARD_SEEN_REJECTED", "seen-rejected",
+	 "%s presents a key or certificate authority that this computer refused for this site before. "
+	 "Be careful before signing in."},
 };
 
 const struct tg_code_info *tg_code_info(int code)

@@ -32,6 +32,12 @@ void tg_policy_init_defaults(struct tg_policy *p)
 	p->allow_sha1 = false;
 	p->overridable = 0;
 	p->ocsp_max_age = 7 * 24 * 3600;
+	p->consistency = TG_CONS_OFF;
+	p->window = 30 * 24 * 3600;
+	p->probe = TG_PROBE_ON_CHANGE;
+	p->probe_timeout = 1500;
+	p->probe_max = 4;
+	p->probe_cache = 600;
 }
 
 void tg_config_free(struct tg_config *c)
@@ -43,6 +49,7 @@ void tg_config_free(struct tg_config *c)
 	for (i = 0; i < c->n_hosts; i++) {
 		tg_free(c->hosts[i].pattern);
 		tg_free(c->hosts[i].pol.pins);
+		tg_free(c->hosts[i].pol.addrs);
 	}
 	tg_free(c->hosts);
 	tg_hostindex_free(c);
@@ -66,6 +73,18 @@ static int copy_pins(struct tg_policy *dst, const struct tg_policy *src)
 	if (dst->pins == NULL)
 		return TLSGUARD_E_NOMEM;
 	memcpy(dst->pins, src->pins, src->npins * sizeof(*dst->pins));
+	return 0;
+}
+
+static int copy_addrs(struct tg_policy *dst, const struct tg_policy *src)
+{
+	dst->addrs = NULL;
+	if (src->naddrs == 0)
+		return 0;
+	dst->addrs = tg_malloc(src->naddrs * sizeof(*dst->addrs));
+	if (dst->addrs == NULL)
+		return TLSGUARD_E_NOMEM;
+	memcpy(dst->addrs, src->addrs, src->naddrs * sizeof(*dst->addrs));
 	return 0;
 }
 
@@ -99,6 +118,8 @@ int tg_config_copy(struct tg_config *dst, const struct tg_config *src)
 
 	memset(dst, 0, sizeof(*dst));
 	dst->use_system_ca = src->use_system_ca;
+	dst->history_retention = src->history_retention;
+	dst->history_max_rows = src->history_max_rows;
 	dst->defaults = src->defaults;
 	dst->loads = src->loads;
 	dst->ct_list = tg_ct_list_ref(src->ct_list);
@@ -117,9 +138,11 @@ int tg_config_copy(struct tg_config *dst, const struct tg_config *src)
 		for (i = 0; i < src->n_hosts; i++) {
 			dst->hosts[i] = src->hosts[i];
 			dst->hosts[i].pol.pins = NULL;
+			dst->hosts[i].pol.addrs = NULL;
 			dst->n_hosts++;
 			if ((dst->hosts[i].pattern = tg_strdup(src->hosts[i].pattern)) == NULL ||
-			    copy_pins(&dst->hosts[i].pol, &src->hosts[i].pol) != 0)
+			    copy_pins(&dst->hosts[i].pol, &src->hosts[i].pol) != 0 ||
+			    copy_addrs(&dst->hosts[i].pol, &src->hosts[i].pol) != 0)
 				goto nomem;
 		}
 	}
@@ -220,6 +243,26 @@ static void overlay(struct tg_policy *dst, const struct tg_policy *src)
 		dst->ct_policy = src->ct_policy;
 	if (src->set & TG_POL_CT_MODE)
 		dst->ct_report_only = src->ct_report_only;
+	if (src->set & TG_POL_CONSISTENCY)
+		dst->consistency = src->consistency;
+	if (src->set & TG_POL_WINDOW)
+		dst->window = src->window;
+	if (src->set & TG_POL_PROBE)
+		dst->probe = src->probe;
+	if (src->set & TG_POL_PROBE_TIMEOUT)
+		dst->probe_timeout = src->probe_timeout;
+	if (src->set & TG_POL_PROBE_MAX)
+		dst->probe_max = src->probe_max;
+	if (src->set & TG_POL_PROBE_CACHE)
+		dst->probe_cache = src->probe_cache;
+	/* The resolver override is the exact host's only (never inherited
+	 * from a covering section: a suffix has no addresses of its own). */
+	dst->addrs = NULL;
+	dst->naddrs = 0;
+	if (src->set & TG_POL_ADDRS) {
+		dst->addrs = src->addrs;
+		dst->naddrs = src->naddrs;
+	}
 	dst->set |= src->set;
 }
 
@@ -300,8 +343,8 @@ struct parser {
 	long host;                 /* its index in cfg->hosts, -1 for [default] */
 	bool in_default;
 	unsigned default_line;     /* where [default] was opened, 0 = not yet */
-	unsigned seen_keys;        /* bit per key index, per section */
-	unsigned default_seen;     /* seen_keys of the lines before the first header */
+	uint64_t seen_keys;        /* bit per key index, per section */
+	uint64_t default_seen;     /* seen_keys of the lines before the first header */
 	char *err;
 	size_t errlen;
 };
@@ -669,6 +712,174 @@ static int key_ct_mode(struct parser *p, const char *key, const char *v)
 	return 0;
 }
 
+static int key_consistency(struct parser *p, const char *key, const char *v)
+{
+	if (!strcmp(v, "enforce"))
+		p->pol->consistency = TG_CONS_ENFORCE;
+	else if (!strcmp(v, "report-only"))
+		p->pol->consistency = TG_CONS_REPORT_ONLY;
+	else if (!strcmp(v, "off"))
+		p->pol->consistency = TG_CONS_OFF;
+	else {
+		PERR(p, "%s: expected enforce, report-only or off, got '%s'", key, v);
+		return TLSGUARD_E_CONFIG;
+	}
+	p->pol->set |= TG_POL_CONSISTENCY;
+	return 0;
+}
+
+static int key_window(struct parser *p, const char *key, const char *v)
+{
+	unsigned days;
+	int rc = parse_uint(p, key, v, 1, 3650, &days);
+	if (rc == 0) {
+		p->pol->window = days * 24u * 3600u;
+		p->pol->set |= TG_POL_WINDOW;
+	}
+	return rc;
+}
+
+static int key_probe(struct parser *p, const char *key, const char *v)
+{
+	if (!strcmp(v, "off"))
+		p->pol->probe = TG_PROBE_OFF;
+	else if (!strcmp(v, "on-change"))
+		p->pol->probe = TG_PROBE_ON_CHANGE;
+	else if (!strcmp(v, "always"))
+		p->pol->probe = TG_PROBE_ALWAYS;
+	else {
+		PERR(p, "%s: expected off, on-change or always, got '%s'", key, v);
+		return TLSGUARD_E_CONFIG;
+	}
+	p->pol->set |= TG_POL_PROBE;
+	return 0;
+}
+
+static int key_probe_timeout(struct parser *p, const char *key, const char *v)
+{
+	int rc = parse_uint(p, key, v, 50, 30000, &p->pol->probe_timeout);
+	if (rc == 0)
+		p->pol->set |= TG_POL_PROBE_TIMEOUT;
+	return rc;
+}
+
+static int key_probe_max(struct parser *p, const char *key, const char *v)
+{
+	int rc = parse_uint(p, key, v, 1, TG_PROBE_MAX_ADDRS, &p->pol->probe_max);
+	if (rc == 0)
+		p->pol->set |= TG_POL_PROBE_MAX;
+	return rc;
+}
+
+static int key_probe_cache(struct parser *p, const char *key, const char *v)
+{
+	int rc = parse_uint(p, key, v, 0, 86400, &p->pol->probe_cache);
+	if (rc == 0)
+		p->pol->set |= TG_POL_PROBE_CACHE;
+	return rc;
+}
+
+/* Parse "a, b c" numeric addresses into a fresh array. */
+int tg_addrs_parse_list(const char *v, char (**out)[TG_ADDR_TEXT], size_t *n, char *err, size_t errlen)
+{
+	char (*a)[TG_ADDR_TEXT] = NULL;
+	size_t cnt = 0;
+	const char *s = v;
+
+	*out = NULL;
+	*n = 0;
+	for (;;) {
+		unsigned char ip[16];
+		char one[TG_ADDR_TEXT];
+		size_t len, k;
+		void *grown;
+
+		s += strspn(s, " \t,");
+		if (*s == '\0')
+			break;
+		len = strcspn(s, " \t,");
+		if (len >= sizeof(one)) {
+			tg_snprintf(err, errlen, "'%.*s...' is not a numeric IPv4 or IPv6 address", 40, s);
+			goto bad;
+		}
+		memcpy(one, s, len);
+		one[len] = '\0';
+		s += len;
+		if (tg_ip_parse(one, ip) == 0) {
+			tg_snprintf(err, errlen, "'%s' is not a numeric IPv4 or IPv6 address", one);
+			goto bad;
+		}
+		for (k = 0; k < cnt && strcmp(a[k], one) != 0; k++)
+			;
+		if (k < cnt)
+			continue; /* given twice: once is enough */
+		if (cnt == TG_PROBE_MAX_ADDRS) {
+			tg_snprintf(err, errlen, "more than %d addresses", TG_PROBE_MAX_ADDRS);
+			goto bad;
+		}
+		if ((grown = tg_realloc(a, (cnt + 1) * sizeof(*a))) == NULL) {
+			tg_free(a);
+			return TLSGUARD_E_NOMEM;
+		}
+		a = grown;
+		memcpy(a[cnt++], one, len + 1);
+	}
+	if (cnt == 0) {
+		tg_snprintf(err, errlen, "no address given");
+		goto bad;
+	}
+	*out = a;
+	*n = cnt;
+	return 0;
+bad:
+	tg_free(a);
+	return TLSGUARD_E_INVALID;
+}
+
+static int key_addresses(struct parser *p, const char *key, const char *v)
+{
+	struct tg_host_policy *h = &p->cfg->hosts[p->host];
+	char (*a)[TG_ADDR_TEXT];
+	char why[TG_ERRBUF];
+	size_t n;
+	int rc;
+
+	if (h->wildcard) {
+		PERR(p, "%s: only an exact host section can list its addresses, not [%s]", key, h->pattern);
+		return TLSGUARD_E_CONFIG;
+	}
+	rc = tg_addrs_parse_list(v, &a, &n, why, sizeof(why));
+	if (rc == TLSGUARD_E_INVALID) {
+		PERR(p, "%s: %s", key, why);
+		return TLSGUARD_E_CONFIG;
+	}
+	if (rc != 0)
+		return rc;
+	tg_free(h->pol.addrs);
+	h->pol.addrs = a;
+	h->pol.naddrs = n;
+	h->pol.set |= TG_POL_ADDRS;
+	return 0;
+}
+
+static int key_history_retention(struct parser *p, const char *key, const char *v)
+{
+	unsigned days;
+	int rc = parse_uint(p, key, v, 1, 36500, &days);
+	if (rc == 0)
+		p->cfg->history_retention = (int64_t)days * 86400;
+	return rc;
+}
+
+static int key_history_max_rows(struct parser *p, const char *key, const char *v)
+{
+	unsigned rows;
+	int rc = parse_uint(p, key, v, 1000, 100000000, &rows);
+	if (rc == 0)
+		p->cfg->history_max_rows = rows;
+	return rc;
+}
+
 static int key_store(struct parser *p, const char *key, const char *v)
 {
 	return set_path(p, key, v, &p->cfg->store_path);
@@ -708,7 +919,18 @@ static const struct key_def keys[] = {
 	{"ct-log-list", SCOPE_DEFAULT, false, key_ct_log_list},
 	{"ct-policy", SCOPE_ANY, false, key_ct_policy},
 	{"ct-mode", SCOPE_ANY, false, key_ct_mode},
+	{"consistency", SCOPE_ANY, false, key_consistency},
+	{"consistency-window-days", SCOPE_ANY, false, key_window},
+	{"probe", SCOPE_ANY, false, key_probe},
+	{"probe-timeout-ms", SCOPE_ANY, false, key_probe_timeout},
+	{"probe-max", SCOPE_ANY, false, key_probe_max},
+	{"probe-cache-seconds", SCOPE_ANY, false, key_probe_cache},
+	{"addresses", SCOPE_HOST, false, key_addresses},
+	{"history-retention-days", SCOPE_DEFAULT, false, key_history_retention},
+	{"history-max-rows", SCOPE_DEFAULT, false, key_history_max_rows},
 };
+
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "seen_keys has one bit per key");
 
 static char *trim(char *s)
 {
@@ -821,7 +1043,7 @@ static int parse_line(struct parser *p, char *line)
 			PERR(p, "%s is only allowed in %s", key, k->scope == SCOPE_DEFAULT ? "[default]" : "host sections");
 			return TLSGUARD_E_CONFIG;
 		}
-		if (!k->repeatable && (p->seen_keys & (1u << i))) {
+		if (!k->repeatable && (p->seen_keys & (UINT64_C(1) << i))) {
 			PERR(p, "%s given twice in this section", key);
 			return TLSGUARD_E_CONFIG;
 		}
@@ -829,7 +1051,7 @@ static int parse_line(struct parser *p, char *line)
 			PERR(p, "%s: empty value", key);
 			return TLSGUARD_E_CONFIG;
 		}
-		p->seen_keys |= 1u << i;
+		p->seen_keys |= UINT64_C(1) << i;
 		return k->set(p, key, value);
 	}
 	PERR(p, "unknown key '%.60s'", key);

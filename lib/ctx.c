@@ -338,14 +338,20 @@ static int build_trust(tlsguard_ctx *ctx)
 	return 0;
 }
 
-static bool uses_tofu(const struct tg_config *cfg)
+/* Some policy keeps state in the store: trust on first use, or the
+ * consistency checks' observation history. */
+static bool uses_store(const struct tg_config *cfg)
 {
 	size_t i;
-	if (cfg->defaults.tofu)
+	if (cfg->defaults.tofu || cfg->defaults.consistency != TG_CONS_OFF)
 		return true;
-	for (i = 0; i < cfg->n_hosts; i++)
-		if ((cfg->hosts[i].pol.set & TG_POL_TOFU) && cfg->hosts[i].pol.tofu)
+	for (i = 0; i < cfg->n_hosts; i++) {
+		const struct tg_policy *p = &cfg->hosts[i].pol;
+		if ((p->set & TG_POL_TOFU) && p->tofu)
 			return true;
+		if ((p->set & TG_POL_CONSISTENCY) && p->consistency != TG_CONS_OFF)
+			return true;
+	}
 	return false;
 }
 
@@ -355,7 +361,7 @@ static void open_store(tlsguard_ctx *ctx)
 {
 	char path[4096];
 
-	ctx->needs_store = uses_tofu(&ctx->cfg);
+	ctx->needs_store = uses_store(&ctx->cfg);
 	if (!ctx->needs_store)
 		return;
 	if (ctx->cfg.store_path != NULL)
@@ -549,5 +555,110 @@ int tlsguard_ctx_set_ct_log_list(tlsguard_ctx *ctx, const char *path)
 		return TLSGUARD_E_NOMEM;
 	}
 	tg_config_set_ct_list(&ctx->cfg, l);
+	return 0;
+}
+
+int tlsguard_ctx_set_consistency(tlsguard_ctx *ctx, const char *host, int mode, int probe, unsigned probe_max,
+                                 unsigned timeout_ms)
+{
+	struct tg_policy *pol;
+	long idx;
+	int rc = config_begin(ctx);
+
+	if (rc != 0)
+		return rc;
+	if (mode < TLSGUARD_CONSISTENCY_OFF || mode > TLSGUARD_CONSISTENCY_REPORT_ONLY) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "unknown consistency mode %d", mode);
+		return TLSGUARD_E_INVALID;
+	}
+	if (probe < TLSGUARD_PROBE_OFF || probe > TLSGUARD_PROBE_ALWAYS) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "unknown probe mode %d", probe);
+		return TLSGUARD_E_INVALID;
+	}
+	if (probe_max > TG_PROBE_MAX_ADDRS) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "probe_max %u is more than %d", probe_max,
+		            TG_PROBE_MAX_ADDRS);
+		return TLSGUARD_E_INVALID;
+	}
+	if (timeout_ms != 0 && (timeout_ms < 50 || timeout_ms > 30000)) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "probe timeout %u ms is not within 50..30000", timeout_ms);
+		return TLSGUARD_E_INVALID;
+	}
+	if (host == NULL) {
+		pol = &ctx->cfg.defaults;
+	} else {
+		if ((idx = api_section(ctx, host)) < 0)
+			return (int)idx;
+		pol = &ctx->cfg.hosts[idx].pol;
+	}
+	/* The enum values are the internal ones (checked at compile time). */
+	pol->consistency = mode;
+	pol->probe = probe;
+	pol->set |= TG_POL_CONSISTENCY | TG_POL_PROBE;
+	if (probe_max != 0) {
+		pol->probe_max = probe_max;
+		pol->set |= TG_POL_PROBE_MAX;
+	}
+	if (timeout_ms != 0) {
+		pol->probe_timeout = timeout_ms;
+		pol->set |= TG_POL_PROBE_TIMEOUT;
+	}
+	return 0;
+}
+
+_Static_assert((int)TLSGUARD_CONSISTENCY_ENFORCE == (int)TG_CONS_ENFORCE &&
+                   (int)TLSGUARD_CONSISTENCY_REPORT_ONLY == (int)TG_CONS_REPORT_ONLY &&
+                   (int)TLSGUARD_PROBE_ON_CHANGE == (int)TG_PROBE_ON_CHANGE &&
+                   (int)TLSGUARD_PROBE_ALWAYS == (int)TG_PROBE_ALWAYS,
+               "public and internal consistency modes agree");
+
+int tlsguard_ctx_set_host_addresses(tlsguard_ctx *ctx, const char *host, const char *const *addrs, size_t n)
+{
+	char (*a)[TG_ADDR_TEXT] = NULL;
+	char *joined;
+	size_t i, len = 1;
+	long idx;
+	int rc = config_begin(ctx);
+
+	if (rc != 0)
+		return rc;
+	if (host == NULL || addrs == NULL || n == 0 || n > TG_PROBE_MAX_ADDRS) {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s",
+		            host == NULL ? "host is NULL"
+		            : addrs == NULL ? "addrs is NULL"
+		                            : "between 1 and 16 addresses are needed");
+		return TLSGUARD_E_INVALID;
+	}
+	if (host[0] == '*') {
+		tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "only an exact host can have addresses, not %.80s", host);
+		return TLSGUARD_E_INVALID;
+	}
+	for (i = 0; i < n; i++) {
+		if (addrs[i] == NULL || strpbrk(addrs[i], " \t,") != NULL) {
+			tg_snprintf(ctx->errbuf, sizeof(ctx->errbuf), "address %zu is %s", i,
+			            addrs[i] == NULL ? "NULL" : "not one numeric address");
+			return TLSGUARD_E_INVALID;
+		}
+		len += strlen(addrs[i]) + 1;
+	}
+	if ((joined = tg_malloc(len)) == NULL)
+		return TLSGUARD_E_NOMEM;
+	joined[0] = '\0';
+	for (i = 0; i < n; i++) {
+		strcat(joined, addrs[i]);
+		strcat(joined, " ");
+	}
+	rc = tg_addrs_parse_list(joined, &a, &n, ctx->errbuf, sizeof(ctx->errbuf));
+	tg_free(joined);
+	if (rc != 0)
+		return rc;
+	if ((idx = api_section(ctx, host)) < 0) {
+		tg_free(a);
+		return (int)idx;
+	}
+	tg_free(ctx->cfg.hosts[idx].pol.addrs);
+	ctx->cfg.hosts[idx].pol.addrs = a;
+	ctx->cfg.hosts[idx].pol.naddrs = n;
+	ctx->cfg.hosts[idx].pol.set |= TG_POL_ADDRS;
 	return 0;
 }

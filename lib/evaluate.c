@@ -308,7 +308,7 @@ static int decide(const struct tg_eval *e)
 
 		ev->overridable = e->pol.mode == TG_MODE_INTERACTIVE && !never_overridable(ev->code) &&
 		                  ev->code < 64 && (e->pol.overridable & (UINT64_C(1) << ev->code)) != 0;
-		if (ctx->cb != NULL) {
+		if (ctx->cb != NULL && !e->req->nested) {
 			d = ctx->cb(ev, ctx->cb_data);
 			/* An answer we do not know is a rejection. */
 			if (d != TLSGUARD_DECISION_DEFAULT && d != TLSGUARD_DECISION_OVERRIDE)
@@ -375,7 +375,7 @@ int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_r
 		goto done;
 	}
 	run_checks(&e, &rc);
-	if (rc == 0)
+	if (rc == 0 && !req->nested)
 		rc = prepare_report(&e);
 done:
 	if (e.oom && rc == 0)
@@ -384,10 +384,11 @@ done:
 	res->verdict = decide(&e);
 	if (rc != 0)
 		res->verdict = TLSGUARD_REJECT;
-	if (e.npath > 0)
+	if (e.npath > 0 && !req->nested)
 		finish(&e);
 	if (rc == 0)
 		rc = res->error; /* a check could not record what it learnt */
+	tg_free(e.obs);
 	for (i = 0; i < e.ncerts; i++)
 		gnutls_x509_crt_deinit(e.certs[i]);
 	if (e.anchor != NULL && e.anchor_owned)

@@ -100,7 +100,45 @@ void tlsguard_result_free(tlsguard_result *res)
 		tg_free(res->scts[i].operator_name);
 	}
 	tg_free(res->scts);
+	for (i = 0; i < res->npeers; i++)
+		tg_free(res->peers[i].detail);
+	tg_free(res->peers);
 	tg_free(res);
+}
+
+const char *tlsguard_peer_status_name(int status)
+{
+	switch (status) {
+	case TLSGUARD_PEER_AGREES: return "agrees";
+	case TLSGUARD_PEER_DIFFERS: return "differs";
+	case TLSGUARD_PEER_REJECTED: return "rejected";
+	case TLSGUARD_PEER_UNREACHABLE: return "unreachable";
+	default: return "unknown";
+	}
+}
+
+size_t tlsguard_result_peer_count(const tlsguard_result *res)
+{
+	return res ? res->npeers : 0;
+}
+
+int tlsguard_result_peer(const tlsguard_result *res, size_t i, const char **address, int *status, int *from_probe,
+                         const char **detail)
+{
+	const struct tg_peer_record *p;
+
+	if (res == NULL || i >= res->npeers)
+		return TLSGUARD_E_RANGE;
+	p = &res->peers[i];
+	if (address)
+		*address = p->address;
+	if (status)
+		*status = p->status;
+	if (from_probe)
+		*from_probe = p->from_probe;
+	if (detail)
+		*detail = p->detail ? p->detail : "";
+	return 0;
 }
 
 const char *tlsguard_sct_status_name(int status)

@@ -16,8 +16,8 @@
  *     one fsync of the WAL per commit, small next to a TLS handshake.
  *   - busy_timeout 10 s: other processes' write transactions are waited for,
  *     not reported as errors.
- *   - foreign_keys=ON: none yet; the observation tables of migration 2 will
- *     reference each other.
+ *   - foreign_keys=ON: observation.chain_id references chain(id)
+ *     (migration 2).
  *   - defensive mode and trusted_schema=OFF where SQLite has them: the file
  *     is untrusted input, so its schema (views, triggers) may not call
  *     functions with side effects and may not be edited through SQL.
@@ -64,6 +64,9 @@ struct tg_store {
 	pthread_mutex_t lock; /* serialises the use of db */
 	char *path;
 	bool busy; /* the last SQLite error was SQLITE_BUSY */
+	/* Statements prepared once per connection for the history's hot paths
+	 * (tg_store_stmt); finalised at close. */
+	sqlite3_stmt *cache[TG_STORE_STMT_SLOTS];
 };
 
 /* ------------------------------------------------------------------ schema */
@@ -96,43 +99,86 @@ static const char *const migrations[] = {
 	"PRAGMA user_version = 1;",
 
 	/*
-	 * 1 -> 2 goes here (TG_STORE_SCHEMA_VERSION 2): the observation history
-	 * of the consistency checks. Sketch:
-	 *
-	 *   CREATE TABLE cert (          -- every distinct certificate seen
-	 *     id INTEGER PRIMARY KEY,
-	 *     sha256 BLOB NOT NULL UNIQUE CHECK (length(sha256) = 32),
-	 *     spki BLOB NOT NULL CHECK (length(spki) = 32),
-	 *     issuer TEXT NOT NULL);     -- issuing CA (DN)
-	 *   CREATE TABLE observation (   -- one row per evaluated connection
-	 *     id INTEGER PRIMARY KEY,
-	 *     host TEXT NOT NULL, port INTEGER NOT NULL,
-	 *     address TEXT NOT NULL,     -- '' when unknown
-	 *     time INTEGER NOT NULL,
-	 *     leaf_spki BLOB NOT NULL CHECK (length(leaf_spki) = 32),
-	 *     issuer TEXT NOT NULL,      -- issuing CA of the leaf
-	 *     verdict INTEGER NOT NULL CHECK (verdict IN (0, 1)));
-	 *   CREATE TABLE observation_chain (  -- chain fingerprints, in order
-	 *     observation INTEGER NOT NULL REFERENCES observation(id) ON DELETE CASCADE,
-	 *     pos INTEGER NOT NULL, cert INTEGER NOT NULL REFERENCES cert(id),
-	 *     PRIMARY KEY (observation, pos)) WITHOUT ROWID;
-	 *   CREATE INDEX observation_host ON observation(host, port, time);
-	 *   CREATE TABLE tree_head (     -- Merkle tree heads seen per log
-	 *     log_id BLOB NOT NULL CHECK (length(log_id) = 32),
-	 *     tree_size INTEGER NOT NULL, root BLOB NOT NULL CHECK (length(root) = 32),
-	 *     timestamp INTEGER NOT NULL, signature BLOB NOT NULL,
-	 *     PRIMARY KEY (log_id, tree_size)) WITHOUT ROWID;
-	 *   PRAGMA user_version = 2;
-	 *
-	 * and check_schema() learns the new tables' expected columns.
+	 * 1 -> 2: the observation history of the consistency checks (history.c,
+	 * tg_history.h). Rows are kept small: a chain (fingerprints, keys and CA
+	 * names) repeats across many records, so it is stored once in chain and
+	 * referenced; seq is the record's Merkle leaf index and leaf_hash its
+	 * leaf hash (over the whole record, chain included, see history.c), so
+	 * that verification need not trust either table. tree_head keeps one
+	 * head per append; log_state (one row) the compacted prefix's size and
+	 * Merkle frontier and the current frontier; host_summary what compaction
+	 * must not forget. The CHECKs are for honest writers only: readers
+	 * validate every value again (the file is untrusted).
 	 */
+	"CREATE TABLE chain ("
+	" id INTEGER PRIMARY KEY,"
+	" digest BLOB NOT NULL UNIQUE CHECK (typeof(digest) = 'blob' AND length(digest) = 32),"
+	" fingerprints BLOB NOT NULL CHECK (typeof(fingerprints) = 'blob' AND length(fingerprints) % 32 = 0"
+	"  AND length(fingerprints) <= 512),"
+	" leaf_spki BLOB NOT NULL CHECK (typeof(leaf_spki) = 'blob' AND length(leaf_spki) = 32),"
+	" issuer_spki BLOB NOT NULL CHECK (typeof(issuer_spki) = 'blob' AND length(issuer_spki) = 32),"
+	" anchor_spki BLOB NOT NULL CHECK (typeof(anchor_spki) = 'blob' AND length(anchor_spki) = 32),"
+	" issuer_name TEXT NOT NULL CHECK (typeof(issuer_name) = 'text' AND length(CAST(issuer_name AS BLOB)) < 256),"
+	" anchor_name TEXT NOT NULL CHECK (typeof(anchor_name) = 'text' AND length(CAST(anchor_name AS BLOB)) < 256)"
+	");"
+	"CREATE TABLE observation ("
+	" seq INTEGER PRIMARY KEY CHECK (seq >= 0),"
+	" time INTEGER NOT NULL CHECK (typeof(time) = 'integer' AND time >= 0),"
+	" host TEXT NOT NULL CHECK (typeof(host) = 'text' AND length(host) BETWEEN 1 AND 253),"
+	" port INTEGER NOT NULL CHECK (typeof(port) = 'integer' AND port BETWEEN 1 AND 65535),"
+	" address TEXT NOT NULL CHECK (typeof(address) = 'text' AND length(CAST(address AS BLOB)) < 64),"
+	" source INTEGER NOT NULL CHECK (source IN (0, 1)),"
+	" chain_id INTEGER NOT NULL REFERENCES chain(id),"
+	" ct INTEGER NOT NULL CHECK (ct IN (0, 1, 2)),"
+	" pin INTEGER NOT NULL CHECK (pin IN (0, 1, 2)),"
+	" verdict INTEGER NOT NULL CHECK (verdict IN (0, 1)),"
+	" fatal_codes INTEGER NOT NULL CHECK (typeof(fatal_codes) = 'integer'),"
+	" leaf_hash BLOB NOT NULL CHECK (typeof(leaf_hash) = 'blob' AND length(leaf_hash) = 32)"
+	");"
+	/* newest accepted record per address of host:port since T */
+	"CREATE INDEX observation_address ON observation (host, port, verdict, address, time);"
+	/* newest first for host:port (and last time per source) */
+	"CREATE INDEX observation_host ON observation (host, port, time);"
+	/* compaction deletes chains no record uses any more (and the foreign
+	 * key check on that delete needs it too) */
+	"CREATE INDEX observation_chain ON observation (chain_id);"
+	"CREATE TABLE tree_head ("
+	" size INTEGER PRIMARY KEY CHECK (size >= 1),"
+	" root BLOB NOT NULL CHECK (typeof(root) = 'blob' AND length(root) = 32),"
+	" time INTEGER NOT NULL CHECK (typeof(time) = 'integer')"
+	");"
+	"CREATE TABLE log_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 0),"
+	" base_size INTEGER NOT NULL CHECK (typeof(base_size) = 'integer' AND base_size >= 0),"
+	" base_frontier BLOB NOT NULL CHECK (typeof(base_frontier) = 'blob'),"
+	" size INTEGER NOT NULL CHECK (typeof(size) = 'integer' AND size >= base_size),"
+	" frontier BLOB NOT NULL CHECK (typeof(frontier) = 'blob')"
+	");"
+	"INSERT INTO log_state (id, base_size, base_frontier, size, frontier) VALUES (0, 0, x'', 0, x'');"
+	"CREATE TABLE host_summary ("
+	" host TEXT NOT NULL CHECK (typeof(host) = 'text' AND length(host) BETWEEN 1 AND 253),"
+	" port INTEGER NOT NULL CHECK (typeof(port) = 'integer' AND port BETWEEN 1 AND 65535),"
+	" kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),"
+	" hash BLOB NOT NULL CHECK (typeof(hash) = 'blob' AND length(hash) = 32),"
+	" name TEXT NOT NULL CHECK (typeof(name) = 'text' AND length(CAST(name AS BLOB)) < 256),"
+	" first_seen INTEGER NOT NULL CHECK (typeof(first_seen) = 'integer'),"
+	" last_seen INTEGER NOT NULL CHECK (typeof(last_seen) = 'integer'),"
+	" accepted INTEGER NOT NULL CHECK (typeof(accepted) = 'integer' AND accepted >= 0),"
+	" rejected INTEGER NOT NULL CHECK (typeof(rejected) = 'integer' AND rejected >= 0),"
+	" last_rejected INTEGER NOT NULL CHECK (typeof(last_rejected) = 'integer'),"
+	" last_rejected_codes INTEGER NOT NULL CHECK (typeof(last_rejected_codes) = 'integer'),"
+	" PRIMARY KEY (host, port, kind, hash)"
+	") WITHOUT ROWID;"
+	"PRAGMA user_version = 2;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == TG_STORE_SCHEMA_VERSION,
                "one migration step per schema version");
 
-/* Expected shape of table tofu at TG_STORE_SCHEMA_VERSION, as
- * pragma_table_info reports it. */
+/* Expected shape of our tables at TG_STORE_SCHEMA_VERSION, as
+ * pragma_table_info reports it. A hand-made table with other columns,
+ * types, NOT NULL or keys is refused at open (the readers still validate
+ * every value: CHECK constraints are not part of the shape). */
 struct column_shape {
 	const char *name;
 	const char *type;
@@ -149,6 +195,70 @@ static const struct column_shape tofu_shape[] = {
 	{"seen_count", "INTEGER", 1, 0},
 	{"pending", "BLOB", 0, 0},
 	{"pending_seen", "INTEGER", 0, 0},
+};
+
+/* Migration 2 (history.c). INTEGER PRIMARY KEY columns report not null 0. */
+static const struct column_shape chain_shape[] = {
+	{"id", "INTEGER", 0, 1},
+	{"digest", "BLOB", 1, 0},
+	{"fingerprints", "BLOB", 1, 0},
+	{"leaf_spki", "BLOB", 1, 0},
+	{"issuer_spki", "BLOB", 1, 0},
+	{"anchor_spki", "BLOB", 1, 0},
+	{"issuer_name", "TEXT", 1, 0},
+	{"anchor_name", "TEXT", 1, 0},
+};
+
+static const struct column_shape observation_shape[] = {
+	{"seq", "INTEGER", 0, 1},
+	{"time", "INTEGER", 1, 0},
+	{"host", "TEXT", 1, 0},
+	{"port", "INTEGER", 1, 0},
+	{"address", "TEXT", 1, 0},
+	{"source", "INTEGER", 1, 0},
+	{"chain_id", "INTEGER", 1, 0},
+	{"ct", "INTEGER", 1, 0},
+	{"pin", "INTEGER", 1, 0},
+	{"verdict", "INTEGER", 1, 0},
+	{"fatal_codes", "INTEGER", 1, 0},
+	{"leaf_hash", "BLOB", 1, 0},
+};
+
+static const struct column_shape tree_head_shape[] = {
+	{"size", "INTEGER", 0, 1},
+	{"root", "BLOB", 1, 0},
+	{"time", "INTEGER", 1, 0},
+};
+
+static const struct column_shape log_state_shape[] = {
+	{"id", "INTEGER", 0, 1},
+	{"base_size", "INTEGER", 1, 0},
+	{"base_frontier", "BLOB", 1, 0},
+	{"size", "INTEGER", 1, 0},
+	{"frontier", "BLOB", 1, 0},
+};
+
+static const struct column_shape host_summary_shape[] = {
+	{"host", "TEXT", 1, 1},
+	{"port", "INTEGER", 1, 2},
+	{"kind", "INTEGER", 1, 3},
+	{"hash", "BLOB", 1, 4},
+	{"name", "TEXT", 1, 0},
+	{"first_seen", "INTEGER", 1, 0},
+	{"last_seen", "INTEGER", 1, 0},
+	{"accepted", "INTEGER", 1, 0},
+	{"rejected", "INTEGER", 1, 0},
+	{"last_rejected", "INTEGER", 1, 0},
+	{"last_rejected_codes", "INTEGER", 1, 0},
+};
+
+#define SHAPE(t) {#t, t##_shape, sizeof(t##_shape) / sizeof(t##_shape[0])}
+static const struct table_shape {
+	const char *name;
+	const struct column_shape *cols;
+	size_t ncols;
+} table_shapes[] = {
+	SHAPE(tofu), SHAPE(chain), SHAPE(observation), SHAPE(tree_head), SHAPE(log_state), SHAPE(host_summary),
 };
 
 #define TOFU_COLUMNS "host, port, spki, first_seen, last_seen, seen_count, pending, pending_seen"
@@ -424,23 +534,34 @@ cleanup:
 
 /* ------------------------------------------------------------------ schema checks */
 
-static int check_tofu_shape(struct tg_store *st, char *err, size_t errlen)
+/* One table: a real table (not a view), with exactly the expected columns. */
+static int check_table_shape(struct tg_store *st, const struct table_shape *t, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt = NULL;
-	size_t n = 0, ncols = sizeof(tofu_shape) / sizeof(tofu_shape[0]);
+	size_t n = 0, ncols = t->ncols;
 	int rc, src;
 
-	rc = prepare(st, "SELECT name, type, \"notnull\", pk FROM pragma_table_info('tofu') ORDER BY cid", &stmt, err,
-	             errlen);
+	rc = prepare(st, "SELECT name, type, \"notnull\", pk, (SELECT type FROM sqlite_master WHERE name = ?1)"
+	             " FROM pragma_table_info(?1) ORDER BY cid", &stmt, err, errlen);
 	if (rc != 0)
 		return rc;
+	if ((src = sqlite3_bind_text(stmt, 1, t->name, -1, SQLITE_STATIC)) != SQLITE_OK) {
+		rc = db_error(st, src, "cannot bind parameters", err, errlen);
+		goto cleanup;
+	}
 	while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(stmt, 0);
 		const char *type = (const char *)sqlite3_column_text(stmt, 1);
-		const struct column_shape *want = n < ncols ? &tofu_shape[n] : NULL;
+		const char *kind = (const char *)sqlite3_column_text(stmt, 4);
+		const struct column_shape *want = n < ncols ? &t->cols[n] : NULL;
 
+		if (kind == NULL || strcmp(kind, "table") != 0) {
+			seterr(err, errlen, "%s: %s is not a table (it is a %.16s)", st->path, t->name, kind ? kind : "?");
+			rc = TLSGUARD_E_STORE;
+			goto cleanup;
+		}
 		if (want == NULL) {
-			seterr(err, errlen, "%s: table tofu has an unexpected extra column '%.64s'", st->path,
+			seterr(err, errlen, "%s: table %s has an unexpected extra column '%.64s'", st->path, t->name,
 			       name ? name : "");
 			rc = TLSGUARD_E_STORE;
 			goto cleanup;
@@ -449,9 +570,9 @@ static int check_tofu_shape(struct tg_store *st, char *err, size_t errlen)
 		    strcasecmp(type, want->type) != 0 || sqlite3_column_int(stmt, 2) != want->notnull ||
 		    sqlite3_column_int(stmt, 3) != want->pk) {
 			seterr(err, errlen,
-			       "%s: table tofu has an unexpected shape: column %zu is '%.64s %.32s' (not null %d, key %d), "
+			       "%s: table %s has an unexpected shape: column %zu is '%.64s %.32s' (not null %d, key %d), "
 			       "expected '%s %s' (not null %d, key %d)",
-			       st->path, n + 1, name ? name : "", type ? type : "", sqlite3_column_int(stmt, 2),
+			       st->path, t->name, n + 1, name ? name : "", type ? type : "", sqlite3_column_int(stmt, 2),
 			       sqlite3_column_int(stmt, 3), want->name, want->type, want->notnull, want->pk);
 			rc = TLSGUARD_E_STORE;
 			goto cleanup;
@@ -459,21 +580,35 @@ static int check_tofu_shape(struct tg_store *st, char *err, size_t errlen)
 		n++;
 	}
 	if (src != SQLITE_DONE) {
-		rc = db_error(st, src, "cannot read the schema of table tofu", err, errlen);
+		seterr(err, errlen, "%s: cannot read the schema of table %s: %s", st->path, t->name,
+		       sqlite3_errmsg(st->db));
+		rc = (src & 0xff) == SQLITE_NOMEM ? TLSGUARD_E_NOMEM : TLSGUARD_E_STORE;
 		goto cleanup;
 	}
 	if (n == 0) {
-		seterr(err, errlen, "%s: schema version %d but table tofu is missing", st->path,
-		       TG_STORE_SCHEMA_VERSION);
+		seterr(err, errlen, "%s: schema version %d but table %s is missing", st->path, TG_STORE_SCHEMA_VERSION,
+		       t->name);
 		rc = TLSGUARD_E_STORE;
 	} else if (n != ncols) {
-		seterr(err, errlen, "%s: table tofu has an unexpected shape: %zu columns, expected %zu", st->path, n,
-		       ncols);
+		seterr(err, errlen, "%s: table %s has an unexpected shape: %zu columns, expected %zu", st->path, t->name,
+		       n, ncols);
 		rc = TLSGUARD_E_STORE;
 	}
 cleanup:
 	sqlite3_finalize(stmt);
 	return rc;
+}
+
+/* Every table of TG_STORE_SCHEMA_VERSION. */
+static int check_shapes(struct tg_store *st, char *err, size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(table_shapes) / sizeof(table_shapes[0]); i++)
+		if ((rc = check_table_shape(st, &table_shapes[i], err, errlen)) != 0)
+			return rc;
+	return 0;
 }
 
 /* Versions and application id: 0 if usable as is or after migration. */
@@ -538,6 +673,10 @@ static int migrate(struct tg_store *st, int create, char *err, size_t errlen)
 		rc = TLSGUARD_E_STORE;
 		goto cleanup;
 	}
+	/* A hand-made older file (e.g. a version 1 store whose tofu table is
+	 * not ours) is refused before anything is committed to it. */
+	if ((rc = check_shapes(st, err, errlen)) != 0)
+		goto cleanup;
 	rc = commit(st, err, errlen);
 cleanup:
 	if (rc != 0)
@@ -715,7 +854,7 @@ static int setup(struct tg_store *st, int create, char *err, size_t errlen)
 		return rc;
 	if (version < TG_STORE_SCHEMA_VERSION && (rc = migrate(st, create, err, errlen)) != 0)
 		return rc;
-	return check_tofu_shape(st, err, errlen);
+	return check_shapes(st, err, errlen);
 }
 
 int tg_store_open(struct tg_store **out, const char *path, int create, char *err, size_t errlen)
@@ -801,6 +940,8 @@ void tg_store_close(struct tg_store *st)
 {
 	if (st == NULL)
 		return;
+	for (size_t i = 0; i < TG_STORE_STMT_SLOTS; i++)
+		sqlite3_finalize(st->cache[i]);
 	/* close_v2: statements are all finalised by now; it also copes if
 	 * not. The last connection checkpoints the WAL into the file. */
 	sqlite3_close_v2(st->db);
@@ -1147,7 +1288,7 @@ int tg_store_check(struct tg_store *st, char *err, size_t errlen)
 		rc = TLSGUARD_E_STORE;
 		goto unlock;
 	}
-	if ((rc = check_tofu_shape(st, err, errlen)) != 0)
+	if ((rc = check_shapes(st, err, errlen)) != 0)
 		goto unlock;
 	/* Integrity of the file: b-trees, indexes, NOT NULL and CHECK
 	 * constraints (the last ones only say which table). */
@@ -1189,6 +1330,72 @@ unlock:
 		}
 	}
 	return rc;
+}
+
+/* ------------------------------------------------------------------ internal API (history.c) */
+
+void tg_store_lock(struct tg_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+}
+
+void tg_store_unlock(struct tg_store *st)
+{
+	pthread_mutex_unlock(&st->lock);
+}
+
+int tg_store_stmt(struct tg_store *st, unsigned slot, const char *sql, sqlite3_stmt **out, char *err,
+                  size_t errlen)
+{
+	int src;
+
+	*out = NULL;
+	if (slot >= TG_STORE_STMT_SLOTS) {
+		seterr(err, errlen, "%s: internal error: statement slot %u", st->path, slot);
+		return TLSGUARD_E_INTERNAL;
+	}
+	if (st->cache[slot] == NULL) {
+		src = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->cache[slot], NULL);
+		if (src != SQLITE_OK) {
+			st->cache[slot] = NULL;
+			return db_error(st, src, "cannot prepare statement", err, errlen);
+		}
+	}
+	sqlite3_reset(st->cache[slot]);
+	sqlite3_clear_bindings(st->cache[slot]);
+	*out = st->cache[slot];
+	return 0;
+}
+
+int tg_store_begin(struct tg_store *st, int write, char *err, size_t errlen)
+{
+	return write ? begin(st, err, errlen)
+	             : exec_simple(st, "BEGIN DEFERRED", "cannot begin a read transaction", err, errlen);
+}
+
+int tg_store_commit(struct tg_store *st, char *err, size_t errlen)
+{
+	return commit(st, err, errlen);
+}
+
+void tg_store_rollback(struct tg_store *st)
+{
+	rollback(st);
+}
+
+int tg_store_db_error(struct tg_store *st, int src, const char *what, char *err, size_t errlen)
+{
+	return db_error(st, src, what, err, errlen);
+}
+
+int tg_store_check_host(const struct tg_store *st, const char *host, char *err, size_t errlen)
+{
+	return check_host(st, host, err, errlen);
+}
+
+void tg_store_safe_text(const unsigned char *s, size_t n, char *out, size_t outlen)
+{
+	safe_host(s, n, out, outlen);
 }
 
 /* ------------------------------------------------------------------ public API */
@@ -1344,4 +1551,13 @@ int tlsguard_store_check(tlsguard_store *h)
 	if (rc != 0)
 		return rc;
 	return tg_store_check(h->st, h->err, sizeof(h->err));
+}
+
+struct tg_store *tg_store_of(tlsguard_store *h, char **err, size_t *errlen)
+{
+	if (h == NULL)
+		return NULL;
+	*err = h->err;
+	*errlen = sizeof(h->err);
+	return store_begin(h) == 0 ? h->st : NULL;
 }

@@ -53,8 +53,23 @@ enum {
 	TG_POL_TOFU = 1u << 8,
 	TG_POL_TOFU_MODE = 1u << 9,
 	TG_POL_CT_POLICY = 1u << 10,
-	TG_POL_CT_MODE = 1u << 11
+	TG_POL_CT_MODE = 1u << 11,
+	TG_POL_CONSISTENCY = 1u << 12,
+	TG_POL_WINDOW = 1u << 13,
+	TG_POL_PROBE = 1u << 14,
+	TG_POL_PROBE_TIMEOUT = 1u << 15,
+	TG_POL_PROBE_MAX = 1u << 16,
+	TG_POL_PROBE_CACHE = 1u << 17,
+	TG_POL_ADDRS = 1u << 18
 };
+
+/* Consistency checks (config "consistency"): off, or on with failures
+ * fatal (enforce) or only reported. */
+enum tg_consistency { TG_CONS_OFF = 0, TG_CONS_ENFORCE = 1, TG_CONS_REPORT_ONLY = 2 };
+/* Cross-path probe (config "probe"). */
+enum tg_probe_mode { TG_PROBE_OFF = 0, TG_PROBE_ON_CHANGE = 1, TG_PROBE_ALWAYS = 2 };
+#define TG_ADDR_TEXT 64      /* numeric address text, NUL included */
+#define TG_PROBE_MAX_ADDRS 16 /* "addresses" and "probe-max", at most */
 
 /* Certificate Transparency policy of a host (config "ct-policy"). AUTO, the
  * default, means Chrome's policy when a log list is configured, else off. */
@@ -79,6 +94,17 @@ struct tg_policy {
 	bool tofu;              /* trust on first use */
 	int ct_policy;          /* enum tg_ct_policy */
 	bool ct_report_only;    /* CT failures only reported (ct-mode) */
+	/* Consistency checks (check_consistency.c). */
+	int consistency;        /* enum tg_consistency */
+	unsigned window;        /* seconds of history compared for split view */
+	int probe;              /* enum tg_probe_mode */
+	unsigned probe_timeout; /* milliseconds the probe may add */
+	unsigned probe_max;     /* other addresses probed, at most */
+	unsigned probe_cache;   /* seconds a probe's results stand */
+	/* Resolver override ("addresses"): owned by a section, borrowed in an
+	 * effective policy, like pins. */
+	char (*addrs)[TG_ADDR_TEXT];
+	size_t naddrs;
 };
 
 struct tg_host_policy {
@@ -107,6 +133,8 @@ struct tg_config {
 	} index;
 	unsigned loads;         /* config texts parsed so far */
 	char *store_path;       /* NULL = default */
+	int64_t history_retention; /* seconds ("history-retention-days") */
+	int64_t history_max_rows;  /* "history-max-rows" */
 	char *report_path;      /* NULL = no report file */
 	char **warnings;        /* "file:line: warning: ..." */
 	size_t n_warnings, warnings_cap;
@@ -146,6 +174,9 @@ int tg_pins_parse_list(const char *text, unsigned char (**pins)[TG_PIN_LEN], siz
 int tg_spki_sha256(gnutls_x509_crt_t crt, unsigned char out[TG_PIN_LEN]);
 void tg_pin_b64(const unsigned char pin[TG_PIN_LEN], char out[48]);
 
+/* Parse a list of numeric addresses ("addresses" key), de-duplicated, at
+ * most TG_PROBE_MAX_ADDRS; TLSGUARD_E_INVALID names the bad one in err. */
+int tg_addrs_parse_list(const char *text, char (**out)[TG_ADDR_TEXT], size_t *n, char *err, size_t errlen);
 void tg_policy_init_defaults(struct tg_policy *p);
 void tg_config_free(struct tg_config *c);
 int tg_config_copy(struct tg_config *dst, const struct tg_config *src);
@@ -210,7 +241,7 @@ struct tlsguard_ctx {
 	int prep_rc;
 	char prep_err[TG_ERRBUF];
 	gnutls_x509_trust_list_t tl;
-	bool needs_store;                /* some policy uses TOFU */
+	bool needs_store;                /* some policy uses TOFU or consistency */
 	struct tg_store *store;          /* NULL: not needed or failed (store_err) */
 	int store_rc;
 	char store_err[TG_ERRBUF];
@@ -245,6 +276,11 @@ struct tlsguard_request {
 		struct tg_buf list;
 	} sct_lists[TG_MAX_SCT_LISTS];
 	size_t n_sct_lists;
+	/* Set by the consistency check for the chains its probe fetched: run
+	 * the checks only (no callback, no consistency check, no after hooks,
+	 * no report), to learn what a chain shows. */
+	bool nested;
+	struct tg_observation *nested_out; /* the consistency check's view of it */
 };
 
 struct tlsguard_event {
@@ -290,6 +326,15 @@ struct tlsguard_result {
 	char *report;               /* JSON, or NULL */
 	struct tg_sct_record *scts;
 	size_t nscts;
+	/* Other addresses of the host the consistency check compared with
+	 * (tlsguard_result_peer). */
+	struct tg_peer_record {
+		char address[TG_ADDR_TEXT];
+		int status;             /* enum tlsguard_peer_status */
+		bool from_probe;
+		char *detail;
+	} *peers;
+	size_t npeers;
 };
 
 /* ---- evaluation ---- */
@@ -319,6 +364,9 @@ struct tg_eval {
 	bool spki_done[TG_MAX_CHAIN + 1];
 	/* TOFU: what to record once the verdict is known. */
 	int tofu_action;             /* TG_TOFU_NONE / _SEEN / _PENDING */
+	/* Consistency: the observation to record once the verdict is known
+	 * (check_consistency.c; freed by tg_evaluate). */
+	struct tg_observation *obs;
 };
 
 enum { TG_TOFU_NONE = 0, TG_TOFU_SEEN = 1, TG_TOFU_PENDING = 2 };
@@ -361,6 +409,7 @@ extern const struct tg_check tg_check_ocsp;
 extern const struct tg_check tg_check_pin;
 extern const struct tg_check tg_check_tofu;
 extern const struct tg_check tg_check_ct;
+extern const struct tg_check tg_check_consistency;
 
 /* NULL-terminated, in running order. */
 extern const struct tg_check *const tg_checks[];
@@ -395,6 +444,11 @@ void tg_format_time_iso(int64_t t, char *buf, size_t len);
 int tg_parse_time(const char *s, int64_t *out);
 
 int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_result **out);
+
+/* The internal store of a public handle, with the handle's error buffer
+ * cleared (store.c). NULL when @h is NULL or its open failed (then *err
+ * says why, when @h is not NULL). */
+struct tg_store *tg_store_of(tlsguard_store *h, char **err, size_t *errlen);
 
 /* ---- Certificate Transparency Merkle trees (merkle.c) ---- */
 /* SHA-256(0x01 || left || right) for children of any length (known-answer

@@ -1,9 +1,9 @@
 /*
  * The persistent store: one SQLite database shared by every process and
  * thread that uses tlsguard on a machine (per user). It holds what tlsguard
- * learns over time: trust-on-first-use keys now, the observation history and
- * Merkle tree heads of the consistency checks later (new tables arrive as
- * migrations; see store.c).
+ * learns over time: trust-on-first-use keys, and the observation history and
+ * Merkle tree heads of the consistency checks (tg_history.h, history.c).
+ * New tables arrive as migrations; see store.c.
  *
  * Concurrency: WAL mode, a busy timeout, and every write in one
  * BEGIN IMMEDIATE transaction. A struct tg_store may be shared by the
@@ -83,7 +83,34 @@ int tg_store_tofu_foreach(struct tg_store *st, const char *host, int (*fn)(const
 /* PRAGMA integrity_check and schema version check. 0 or TLSGUARD_E_STORE. */
 int tg_store_check(struct tg_store *st, char *err, size_t errlen);
 
-/* Schema version this library writes. */
-#define TG_STORE_SCHEMA_VERSION 1
+/* Schema version this library writes: 1 trust on first use, 2 the
+ * observation history (tg_history.h). */
+#define TG_STORE_SCHEMA_VERSION 2
+
+/* ---- Internal: for the code of the other tables (history.c) only. ----
+ * The caller holds the lock (tg_store_lock) around every call below and
+ * around the use of the statements it gets. */
+#define TG_STORE_STMT_SLOTS 32
+struct sqlite3_stmt;
+void tg_store_lock(struct tg_store *st);
+void tg_store_unlock(struct tg_store *st);
+/* A statement prepared once per connection in @slot (< TG_STORE_STMT_SLOTS;
+ * each slot always gets the same @sql), reset and with bindings cleared.
+ * The caller resets it after use (an unreset SELECT keeps a read
+ * transaction open). 0 or a negative code. */
+int tg_store_stmt(struct tg_store *st, unsigned slot, const char *sql, struct sqlite3_stmt **out, char *err,
+                  size_t errlen);
+/* BEGIN IMMEDIATE (@write) or BEGIN DEFERRED; COMMIT; ROLLBACK if a
+ * transaction is open. */
+int tg_store_begin(struct tg_store *st, int write, char *err, size_t errlen);
+int tg_store_commit(struct tg_store *st, char *err, size_t errlen);
+void tg_store_rollback(struct tg_store *st);
+/* "path: what: sqlite message" in @err; TLSGUARD_E_NOMEM or TLSGUARD_E_STORE. */
+int tg_store_db_error(struct tg_store *st, int src, const char *what, char *err, size_t errlen);
+/* TLSGUARD_E_INVALID with a message unless @host is a normalised host name. */
+int tg_store_check_host(const struct tg_store *st, const char *host, char *err, size_t errlen);
+/* @s (untrusted bytes) made printable for a message: host alphabet kept,
+ * anything else '?', long text cut with "...". */
+void tg_store_safe_text(const unsigned char *s, size_t n, char *out, size_t outlen);
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The sign-in demo: a small PKI, six servers on loopback (127.0.0.2-7), and
+# The sign-in demo: a small PKI, seven servers on loopback (127.0.0.2-8), and
 # the sign-in client against each. Usage: run-demo.sh BUILDDIR
 # The client trusts the demo CA and a "rogue but trusted" CA (rogue-ca.pem),
 # as a real client trusts every CA of its system store. The fifth server is an
@@ -10,7 +10,14 @@
 # (with and without pins), the three bad servers were refused, the impostor
 # was signed in to without pins (the danger) and refused with them, and with
 # Certificate Transparency required the logged server was signed in to and
-# the impostor (whose certificate has no SCTs) refused.
+# the impostor (whose certificate has no SCTs) refused; and with consistency
+# checks (no pins, CT not enforced) the split view of the 2014 iCloud attack is
+# refused: good.example.test resolves to 127.0.0.2 and 127.0.0.6, and
+# ct.example.test to 127.0.0.7 and 127.0.0.8 (a second interceptor, from the
+# rogue CA, without SCTs), both from the history and from the cross-path probe.
+# Last, an unmodified wget under the LD_PRELOAD shim (libtlsguard-preload.so)
+# with the pin config refuses the interceptor and fetches from the genuine
+# server (root only: wget resolves the name through a private /etc/hosts).
 set -euo pipefail
 build=${1:?usage: run-demo.sh BUILDDIR}
 data=$build/tests/data
@@ -51,7 +58,8 @@ serve 127.0.0.4 expired.pem int-ca.pem expired.key
 serve 127.0.0.5 wronghost.pem int-ca.pem wronghost.key
 serve 127.0.0.6 forged.pem "" forged.key
 serve 127.0.0.7 ct-good.pem int-ca.pem ct-good.key
-for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7; do wait_listen "$a"; done
+serve 127.0.0.8 forged-ct.pem "" forged-ct.key
+for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8; do wait_listen "$a"; done
 
 # The pin of a certificate: SHA-256 of its SubjectPublicKeyInfo, base64.
 pin() {
@@ -120,6 +128,91 @@ try "server with a logged certificate (3 SCTs from 2 operators), CT required" 12
   --config "$ctconf"
 try "interceptor, forged certificate from the rogue CA, CT required" 127.0.0.6 good.example.test refuse \
   --config "$ctconf"
+
+histconf=$logdir/history.conf
+cat >"$histconf" <<EOF
+# consistency checks: remember what each address of a host served, compare addresses
+[default]
+store = $logdir/store.db
+consistency = enforce
+probe = off
+EOF
+printf '\nNow no pins and no CT, but consistency checks (--config). The client remembers what each\n'
+printf 'address of a host served; an address that serves a chain from another authority than the\n'
+printf "host's other addresses is a split view: the shape of the 2014 iCloud interception.\n"
+sed 's/^/  /' "$histconf"
+try "genuine server (127.0.0.2), consistency checks on: remembered" 127.0.0.2 good.example.test accept \
+  --config "$histconf"
+try "interceptor on the host's other address (127.0.0.6): split view from the history" 127.0.0.6 \
+  good.example.test refuse --config "$histconf"
+try "genuine server again" 127.0.0.2 good.example.test accept --config "$histconf"
+
+probeconf=$logdir/probe.conf
+cat >"$probeconf" <<EOF
+# first contact: ask the host's other addresses now (cross-path probe); CT only reported
+[default]
+store = $logdir/store2.db
+consistency = enforce
+probe = on-change
+probe-timeout-ms = 2000
+ct-log-list = $data/ct-loglist.json
+ct-mode = report-only
+[ct.example.test]
+addresses = 127.0.0.7, 127.0.0.8
+EOF
+printf '\nFirst contact, nothing remembered: the cross-path probe asks the other address of the host\n'
+printf '(config "addresses" stands in for DNS here) and compares what it serves:\n'
+sed 's/^/  /' "$probeconf"
+try "interceptor (127.0.0.8) on first contact: split view from the probe" 127.0.0.8 ct.example.test refuse \
+  --config "$probeconf"
+try "genuine server (127.0.0.7): its chain is in CT, the other address's is not" 127.0.0.7 ct.example.test \
+  accept --config "$probeconf"
+
+# An unmodified program under the LD_PRELOAD shim (tlsguard-preload(8)): wget,
+# which knows nothing of tlsguard, gets the pins through libtlsguard-preload.so.
+# Two plain HTTPS servers (openssl s_server -WWW) on another port; wget
+# resolves good.example.test through a private /etc/hosts (unshare -m: root).
+shim=$build/lib/preload/.libs/libtlsguard-preload.so
+if [ -f "$shim" ] && command -v wget >/dev/null && [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+  wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$logdir/www"
+  echo "good.example.test sign-in page" >"$logdir/www/index.html"
+  (cd "$logdir/www" && exec openssl s_server -accept "127.0.0.2:$wport" -cert "$data/good.pem" \
+    -cert_chain "$data/int-ca.pem" -key "$data/good.key" -WWW -quiet >"$logdir/www2.log" 2>&1) &
+  pids+=($!)
+  (cd "$logdir/www" && exec openssl s_server -accept "127.0.0.6:$wport" -cert "$data/forged.pem" \
+    -key "$data/forged.key" -WWW -quiet >"$logdir/www6.log" 2>&1) &
+  pids+=($!)
+  port=$wport wait_listen 127.0.0.2
+  port=$wport wait_listen 127.0.0.6
+  cat "$data/root-ca.pem" "$data/rogue-ca.pem" >"$logdir/cas.pem"
+  shimconf=$logdir/shim.conf
+  { printf '# the CAs wget trusts here (on a real system: its store), then the pins above\n'
+    printf '[default]\nca-file = %s\nca-file = %s\n' "$data/root-ca.pem" "$data/rogue-ca.pem"; cat "$conf"; } >"$shimconf"
+  printf '\nNow an unmodified program: wget (GnuTLS), run with LD_PRELOAD=libtlsguard-preload.so and\n'
+  printf 'TLSGUARD_CONFIG pointing at the pin config (plus the CAs wget trusts here):\n'
+  sed 's/^/  /' "$shimconf"
+  # wget_shim ADDRESS EXPECT
+  wget_shim() {
+    local rc=0
+    printf '\n=== wget under the tlsguard shim: https://good.example.test:%s/ at %s ===\n' "$wport" "$1"
+    printf '127.0.0.1 localhost\n%s good.example.test\n' "$1" >"$logdir/hosts.$1"
+    TLSGUARD_CONFIG=$shimconf TLSGUARD_PRELOAD_LIBRARY=$build/lib/.libs/libtlsguard.so.0 LD_PRELOAD=$shim \
+      SSL_CERT_FILE= unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$logdir/hosts.$1" \
+      wget -nv --tries=1 -O - --ca-certificate="$logdir/cas.pem" "https://good.example.test:$wport/index.html" \
+      2>&1 || rc=$?
+    if [ "$rc" = 0 ]; then accepted=$((accepted + 1)); outcome=accepted
+    else refused=$((refused + 1)); outcome="refused (exit $rc)"; fi
+    printf -- '--> %s\n' "$outcome"
+    if { [ "$2" = accept ] && [ "$rc" != 0 ]; } || { [ "$2" = refuse ] && [ "$rc" = 0 ]; }; then
+      unexpected=$((unexpected + 1)); printf -- '--> UNEXPECTED: wanted %s\n' "$2"
+    fi
+  }
+  wget_shim 127.0.0.6 refuse
+  wget_shim 127.0.0.2 accept
+else
+  printf '\nwget under the tlsguard shim: skipped (needs %s, wget, root and unshare -m)\n' "$shim"
+fi
 
 printf '\nsummary: %d signed in, %d signed in to an impostor (no pins, no CT), %d refused, %d unexpected\n' \
   "$accepted" "$impostor" "$refused" "$unexpected"

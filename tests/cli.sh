@@ -10,7 +10,9 @@
 #                and CT log lists); its tests are skipped when it is absent,
 #                except under CI=true, where that is a failure
 # The connect tests start gnutls-serv and a plain TCP server on free ports
-# and talk to them on 127.0.0.1 only; every server is stopped on exit.
+# and talk to them on 127.0.0.1; the consistency tests start openssl
+# s_server on 127.0.0.2 and 127.0.0.3 (one host, two addresses). Every
+# server is stopped on exit.
 # Stores (trust on first use) live in the temporary directory only: the
 # default store path is pointed there too.
 set -u
@@ -154,6 +156,22 @@ assert eval("(" + sys.argv[2] + "\n)"), "assertion failed: " + " ".join(sys.argv
 	ok "$name"
 }
 
+# expect_py NAME RC SCRIPT [ARG...]: the last run exited with RC and the
+# python3 SCRIPT holds for its stdout (sys.argv[1]; the ARGs follow).
+expect_py() {
+	local name=$1 want=$2 script=$3 why
+	shift 3
+	if [ "$RC" != "$want" ]; then
+		not_ok "$name" "exit status $RC, expected $want"
+		return
+	fi
+	if ! why=$(python3 -c "$script" "$TMP/out" "$@" 2>&1); then
+		not_ok "$name" "$(echo "$why" | tail -1)"
+		return
+	fi
+	ok "$name"
+}
+
 # check NAME COMMAND...: ok if the command succeeds.
 check() {
 	local name=$1
@@ -184,12 +202,13 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_listen PORT PID: until something accepts on 127.0.0.1:PORT (5 s).
+# wait_listen PORT PID [ADDRESS]: until something accepts on ADDRESS:PORT
+# (default 127.0.0.1; 5 s).
 wait_listen() {
 	local _
 	for _ in $(seq 50); do
 		kill -0 "$2" 2>/dev/null || return 1
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+		if (exec 3<>"/dev/tcp/${3:-127.0.0.1}/$1") 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.1
@@ -222,6 +241,17 @@ start_ossl_sct_server() {
 		wait_listen "$SERVER_PORT" "$!" && return 0
 	done
 	return 1
+}
+
+# start_ossl_server_at ADDRESS PORT CERT KEY [CHAIN]: openssl s_server on
+# ADDRESS:PORT serving CERT (and the intermediates in CHAIN).
+start_ossl_server_at() {
+	local chain=()
+	[ -n "${5:-}" ] && chain=(-cert_chain "$5")
+	openssl s_server -accept "$1:$2" -cert "$3" -key "$4" "${chain[@]}" -quiet \
+		>"$TMP/serv-$1-$2.log" 2>&1 </dev/null &
+	PIDS+=($!)
+	wait_listen "$2" "$!" "$1"
 }
 
 # start_plain_server: a TCP server that answers in HTTP, not TLS.
@@ -260,7 +290,8 @@ run --help
 expect "--help prints the usage of every command" 0 "out:verify --host NAME CHAIN..." "out:connect HOST[:PORT]" \
 	"out:--connect-to ADDR" "out:--json" "out:pin CHAIN..." "out:pin --connect HOST[:PORT]" "out:store list" \
 	"out:store accept HOST[:PORT]" "out:--store PATH" "out:sct CERT --issuer ISSUER" "out:--log-list FILE" \
-	"out:--ct-policy POLICY" "out:--tls-sct FILE"
+	"out:--ct-policy POLICY" "out:--tls-sct FILE" "out:store history [HOST[:PORT]]" "out:store verify" \
+	"out:--probe" "out:--addresses A,B,..." "out:--limit N" "out:--head SIZE:ROOT"
 run help
 expect "help command prints the usage" 0 "out:Usage: tlsguard"
 run --version
@@ -294,10 +325,10 @@ expect_json "verify good chain --json (options after arguments)" 0 \
 	 and d["chain"][0]["not_before"] == "2020-01-01T00:00:00Z" and d["chain"][0]["not_after"] == "2045-01-01T00:00:00Z"
 	 and len(d["chain"][0]["spki_sha256"]) == 44 and ck == {"chain": "pass", "validity": "pass",
 	 "hostname": "pass", "eku": "pass", "crypto": "pass", "ocsp": "skip", "pin": "skip", "tofu": "skip",
-	 "ct": "skip"}
+	 "ct": "skip", "consistency": "skip"}
 	 and [c["name"] for c in d["checks"]] == ["chain", "validity", "hostname", "eku", "crypto", "ocsp", "pin", "tofu",
-	 "ct"]
-	 and d["warnings"] == [] and d["report"] is None'
+	 "ct", "consistency"]
+	 and d["peers"] == [] and d["warnings"] == [] and d["report"] is None'
 
 run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}"
 expect "verify bad-all: rejected with untrusted-issuer, expired, hostname-mismatch" 1 \
@@ -881,7 +912,7 @@ expect "store show of an invalid host: exit 2" 2 "err:'bad host!'" noout
 run store --store "$S" list extra
 expect "store list with an argument: exit 2" 2 "err:unexpected argument 'extra'" noout
 run store --store "$S" accept good.example.test --json
-expect "store accept --json: exit 2" 2 "err:--json is only for list and show" noout
+expect "store accept --json: exit 2" 2 "err:--json is only for list, show, history and verify" noout
 run store --ca "$D/root-ca.pem" list
 expect "store with a verify option: exit 2" 2 "err:'--ca' is not valid here" noout
 
@@ -1008,6 +1039,223 @@ run connect good.example.test --ocsp "$D/ocsp-good.der"
 expect "connect with a verify-only option: exit 2" 2 "err:'--ocsp' is not valid here" noout
 run connect
 expect "connect without HOST: exit 2" 2 "err:no HOST given" noout
+
+# ---------------------------------------------------------------- consistency: split view, history, log
+
+# One host, two addresses: 127.0.0.2 serves the genuine chain, 127.0.0.3 a
+# forged one from rogue-ca, which this client also trusts (a compromised CA
+# in the system store). Nothing about the forged chain alone is wrong; the
+# consistency check finds it by comparing the addresses.
+CONS_TESTS=("connect --addresses: first contact with 127.0.0.2" "connect --probe to the forged address: split view"
+	"connect --probe --json: the peers" "connect --probe to the genuine address: a warning only"
+	"connect --probe on first contact: a tie refuses both" "store history: text" "store history --json"
+	"store history of every host" "store history --limit" "store history of an unknown host"
+	"store verify: intact" "store verify --json" "store verify --head of an earlier head"
+	"store verify --head of another log" "store verify: a tampered record" "store verify --json: a tampered record")
+cons_ready=
+if ! command -v openssl >/dev/null 2>&1; then
+	cons_why="openssl not found"
+elif ! python3 -c 'import sqlite3' 2>/dev/null; then
+	cons_why="python3 has no sqlite3 module"
+else
+	cons_why="cannot start openssl s_server on 127.0.0.2 and 127.0.0.3"
+	for _ in 1 2 3; do
+		CP=$(free_port)
+		if start_ossl_server_at 127.0.0.2 "$CP" "$D/good.pem" "$D/good.key" "$D/int-ca.pem" &&
+			start_ossl_server_at 127.0.0.3 "$CP" "$D/forged.pem" "$D/forged.key"; then
+			cons_ready=1
+			break
+		fi
+	done
+fi
+if [ -z "$cons_ready" ]; then
+	: >"$TMP/out"
+	: >"$TMP/err"
+	for t in "${CONS_TESTS[@]}"; do
+		skip "$t" "$cons_why"
+	done
+else
+	printf '[default]\nsystem-ca = no\nca-file = %s\nca-file = %s\nconsistency = enforce\n' "$D/root-ca.pem" \
+		"$D/rogue-ca.pem" >"$TMP/cons.conf"
+	CS=$TMP/cons/store.db
+	cons() { # cons ADDRESS [ARGS...]: connect good.example.test:$CP via ADDRESS with the config and store $CS
+		local addr=$1
+		shift
+		run connect "good.example.test:$CP" --connect-to "$addr" --config "$TMP/cons.conf" --store "$CS" \
+			"${AT[@]}" "$@"
+	}
+
+	cons 127.0.0.2 --addresses 127.0.0.2
+	expect "${CONS_TESTS[0]}: accepted, nothing to compare with" 0 "out:address: 127.0.0.2 port $CP" \
+		"out:verdict: accepted"
+	check "${CONS_TESTS[0]}: no peers table without peers" test "$(grep -c '^peers:' "$TMP/out")" = 0
+
+	cons 127.0.0.3 --probe --addresses 127.0.0.2,127.0.0.3
+	expect "${CONS_TESTS[1]}: refused, naming both addresses" 1 "out:address: 127.0.0.3 port $CP" \
+		"out:fatal split-view " \
+		"out:good.example.test:$CP via 127.0.0.3 serves issuer 'CN=Rogue But Trusted Root CA" \
+		"out:its other addresses: 127.0.0.2 serves issuer 'CN=tlsguard Test Intermediate CA" \
+		"out:peers: 1 (the host's other addresses" "out:verdict: REJECTED" "err:tlsguard refused"
+	if grep -qE '^  127\.0\.0\.2 +probed +differs +issuer .CN=tlsguard Test Intermediate CA' "$TMP/out" &&
+		grep -qE '^  ADDRESS +FROM +STATUS +DETAIL$' "$TMP/out"; then
+		ok "${CONS_TESTS[1]}: the peers table: 127.0.0.2 probed, differs"
+	else
+		not_ok "${CONS_TESTS[1]}: the peers table: 127.0.0.2 probed, differs" "no aligned peers table row"
+	fi
+
+	cons 127.0.0.3 --probe --addresses 127.0.0.2,127.0.0.3 --json
+	expect_json "${CONS_TESTS[2]}: split-view fatal, 127.0.0.2 probed and differs" 1 \
+		'd["verdict"] == "reject" and d["address"] == "127.0.0.3" and ev["split-view"]["severity"] == "fatal"
+		 and ev["split-view"]["check"] == "consistency" and "127.0.0.2" in ev["split-view"]["detail"]
+		 and [(p["address"], p["from"], p["status"]) for p in d["peers"]]
+		     == [("127.0.0.2", "probed", "differs")]
+		 and "Intermediate CA" in d["peers"][0]["detail"]'
+
+	cons 127.0.0.2 --probe --addresses 127.0.0.3,127.0.0.2
+	expect "${CONS_TESTS[3]}: accepted, split-view warning, 127.0.0.3 differs" 0 "out:warning split-view " \
+		"out:verdict: accepted"
+	if grep -qE '^  127\.0\.0\.3 +probed +differs +issuer .CN=Rogue But Trusted Root CA' "$TMP/out"; then
+		ok "${CONS_TESTS[3]}: the peers table: 127.0.0.3 probed, differs"
+	else
+		not_ok "${CONS_TESTS[3]}: the peers table: 127.0.0.3 probed, differs" "no peers table row for 127.0.0.3"
+	fi
+
+	run connect "good.example.test:$CP" --connect-to 127.0.0.2 --config "$TMP/cons.conf" --store "$TMP/tie.db" \
+		"${AT[@]}" --probe --addresses 127.0.0.2,127.0.0.3
+	expect "${CONS_TESTS[4]}: the genuine address is refused too (nothing tells the views apart)" 1 \
+		"out:fatal split-view " "out:via 127.0.0.2 serves" \
+		"out:127.0.0.3 serves issuer 'CN=Rogue But Trusted Root CA" \
+		"out:verdict: REJECTED"
+
+	run store --store "$CS" history good.example.test
+	expect "${CONS_TESTS[5]}: exit 0, a header line" 0 "out:store: $CS" \
+		"out:history of good.example.test: " "out:newest first"
+	row="^[0-9]+ +2026-06-01T00:00:00Z +$CP +127\.0\.0"
+	pin_re="sha256/${leaf_pin//+/[+]}"
+	if grep -qE '^# +TIME +PORT +ADDRESS +FROM +VERDICT +REASONS +ISSUING CA +TRUST ANCHOR +CT +PIN +LEAF KEY$' \
+		"$TMP/out" &&
+		grep -qE "$row\.3 +connection +REJECTED +split-view +CN=Rogue" "$TMP/out" &&
+		grep -qE "$row\.2 +connection +accepted +- +CN=tlsguard Test Intermediate.* +unknown +none +$pin_re$" \
+			"$TMP/out" &&
+		grep -qE "$row\.3 +probe +accepted " "$TMP/out"; then
+		ok "${CONS_TESTS[5]}: both addresses, connections and probes, with their verdicts"
+	else
+		not_ok "${CONS_TESTS[5]}: both addresses, connections and probes, with their verdicts" "rows missing"
+	fi
+
+	run store --store "$CS" history good.example.test:"$CP" --json
+	expect_py "${CONS_TESTS[6]}: an array of records, newest first, the right verdicts" 0 '
+import json, sys
+rows = json.load(open(sys.argv[1], encoding="utf-8"))
+port, leaf = int(sys.argv[2]), "sha256/" + sys.argv[3]
+assert isinstance(rows, list) and len(rows) == 7, "%d records" % len(rows)
+assert [r["seq"] for r in rows] == sorted((r["seq"] for r in rows), reverse=True)
+assert all(r["host"] == "good.example.test" and r["port"] == port and r["time"] == "2026-06-01T00:00:00Z"
+           and r["source"] in ("connection", "probe") and r["ct"] == "unknown" and r["pin"] == "none"
+           and r["key"].startswith("sha256/") and len(r["chain_sha256"]) >= 1 for r in rows)
+conn = [(r["address"], r["verdict"], r["reasons"]) for r in rows if r["source"] == "connection"]
+assert conn == [("127.0.0.2", "accept", []), ("127.0.0.3", "reject", ["split-view"]),
+                ("127.0.0.3", "reject", ["split-view"]), ("127.0.0.2", "accept", [])], conn
+genuine = [r for r in rows if r["address"] == "127.0.0.2"]
+forged = [r for r in rows if r["address"] == "127.0.0.3"]
+assert all(r["key"] == leaf and r["issuer"].startswith("CN=tlsguard Test Intermediate CA")
+           and r["anchor"].startswith("CN=tlsguard Test Root CA") for r in genuine)
+assert all(r["key"] != leaf and r["issuer"].startswith("CN=Rogue But Trusted Root CA") for r in forged)
+assert {(r["address"], r["verdict"]) for r in rows if r["source"] == "probe"} == {("127.0.0.2", "accept"),
+                                                                              ("127.0.0.3", "accept")}
+' "$CP" "$leaf_pin"
+
+	run store --store "$CS" history
+	expect "${CONS_TESTS[7]}: a HOST:PORT column" 0 "out:history of every host: 7 observations" \
+		"out:good.example.test:$CP"
+	run store --store "$CS" history good.example.test --limit 2 --json
+	expect_py "${CONS_TESTS[8]} 2 --json: the two newest" 0 '
+import json, sys
+rows = json.load(open(sys.argv[1], encoding="utf-8"))
+assert len(rows) == 2 and rows[0]["seq"] > rows[1]["seq"] and rows[0]["address"] == "127.0.0.2"'
+	run store --store "$CS" history other.example.test
+	expect "${CONS_TESTS[9]}: exit 0, says so" 0 "line:no observations for other.example.test in $CS" noerr
+	run store --store "$CS" history other.example.test --json
+	expect "${CONS_TESTS[9]} --json: an empty array" 0 "line:[]" noerr
+
+	run store --store "$CS" verify
+	expect "${CONS_TESTS[10]}: exit 0, records checked, the head, the hint" 0 "line:records checked: 7" \
+		"line:records compacted: 0" "line:result: intact" "out:Keep this head somewhere else" \
+		"out:tlsguard store verify --head 7:" noerr
+	head1=$(sed -n 's/^head: //p' "$TMP/out")
+	check "${CONS_TESTS[10]}: the head is SIZE:BASE64ROOT" \
+		test "$(echo "$head1" | grep -cE '^7:[A-Za-z0-9+/]{43}=$')" = 1
+	run store --store "$CS" verify --json
+	expect_json "${CONS_TESTS[11]}" 0 \
+		'd["intact"] is True and d["problems"] == [] and d["records"] == 7 and d["compacted"] == 0
+		 and d["head"] == "'"$head1"'" and d["trusted_head"] is None and d["store"] == "'"$CS"'"'
+
+	cons 127.0.0.2
+	expect "connect without --probe: the peers table from the history" 0 "out:peers: " \
+		"out:verdict: accepted"
+	if grep -qE '^  127\.0\.0\.3 +(seen|probed) +differs ' "$TMP/out"; then
+		ok "connect without --probe: 127.0.0.3 listed from the history"
+	else
+		not_ok "connect without --probe: 127.0.0.3 listed from the history" "no peers row for 127.0.0.3"
+	fi
+	run store --store "$CS" verify --head "$head1"
+	expect "${CONS_TESTS[12]}: the log extends it" 0 "line:trusted head: $head1 (the log extends it)" \
+		"line:result: intact"
+	other_root=$(python3 -c 'import base64; print(base64.b64encode(bytes(range(32))).decode())')
+	run store --store "$CS" verify --head "7:$other_root"
+	expect "${CONS_TESTS[13]}: exit 1" 1 "out:result: " "err:problem"
+	run store --store "$CS" verify --head "9:tooshort="
+	expect "store verify --head with a bad root: exit 2" 2 "err:--head '9:tooshort='" noout
+	run store --store "$CS" verify --head garbage --json
+	expect "store verify --head garbage --json: exit 2, stdout empty" 2 "err:--head 'garbage'" noout
+
+	# Tamper with the file behind the library's back: one record's address.
+	tampered=$(python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+seq = db.execute("SELECT min(seq) FROM observation WHERE address = ? AND source = 0", ("127.0.0.3",)).fetchone()[0]
+db.execute("UPDATE observation SET address = ? WHERE seq = ?", ("127.0.0.9", seq))
+db.commit()
+print(seq)' "$CS")
+	run store --store "$CS" verify
+	expect "${CONS_TESTS[14]}: exit 1, naming record $tampered" 1 "out:record $tampered" "out:result: " \
+		"out:head: " "err:problem"
+	run store --store "$CS" verify --json
+	expect_json "${CONS_TESTS[15]}" 1 \
+		'd["intact"] is False and '"$tampered"' in [p["seq"] for p in d["problems"]]
+		 and all(p["message"] for p in d["problems"])'
+fi
+
+run store --store "$TMP/nonexistent.db" history good.example.test
+expect "store history of a missing store: exit 2 naming it" 2 "err:$TMP/nonexistent.db" noout
+run store --store "$TMP/nonexistent.db" verify
+expect "store verify of a missing store: exit 2 naming it" 2 "err:$TMP/nonexistent.db" noout
+run store --store "$TMP/nonexistent.db" history 'bad host!'
+expect "store history of an invalid host: exit 2" 2 "err:'bad host!'" noout
+run store --store "$TMP/nonexistent.db" history a.example.test b.example.test
+expect "store history with two hosts: exit 2" 2 "err:store history: unexpected argument 'b.example.test'" noout
+run store --store "$TMP/nonexistent.db" history --limit 0
+expect "store history --limit 0: exit 2" 2 "err:--limit '0'" noout
+run store --store "$TMP/nonexistent.db" list --limit 3
+expect "store list --limit: exit 2 naming the option" 2 "err:'--limit' is only for store history" noout
+run store --store "$TMP/nonexistent.db" history --head "9:$(printf 'A%.0s' $(seq 43))="
+expect "store history --head: exit 2 naming the option" 2 "err:'--head' is only for store verify" noout
+run store --store "$TMP/nonexistent.db" verify extra
+expect "store verify with an argument: exit 2" 2 "err:store verify: unexpected argument 'extra'" noout
+run connect good.example.test --addresses 127.0.0.2,not-an-ip "${TRUST[@]}"
+expect "connect --addresses with a name: exit 2 naming it" 2 \
+	"err:'not-an-ip' is not a numeric IPv4 or IPv6 address" noout
+run connect good.example.test --addresses 127.0.0.2,,127.0.0.3 "${TRUST[@]}"
+expect "connect --addresses with an empty entry: exit 2" 2 \
+	"err:--addresses '127.0.0.2,,127.0.0.3': an empty address" noout
+run connect good.example.test --probe=yes "${TRUST[@]}"
+expect "connect --probe=yes: exit 2" 2 "err:option '--probe' takes no argument" noout
+run verify --host good.example.test "$D/good-chain.pem" --probe
+expect "verify --probe: exit 2 naming the option" 2 "err:option '--probe' is not valid here" noout
+run store --store "$TMP/nonexistent.db" verify --addresses 127.0.0.2
+expect "store --addresses: exit 2 naming the option" 2 "err:option '--addresses' is not valid here" noout
+run connect good.example.test --limit 3
+expect "connect --limit: exit 2 naming the option" 2 "err:option '--limit' is not valid here" noout
 
 # ---------------------------------------------------------------- summary
 

@@ -191,7 +191,7 @@ GOOD_SAN=('dns_name = "good.example.test"' 'dns_name = "www.good.example.test"'
 
 RSA_KEYS=(root-ca int-ca other-root-ca int-clientonly rogue-ca
     good wildcard expired notyet wronghost sha1 md5 clientauth cn-only
-    revoked untrusted selfsigned bad-all notca-leaf eku-int-leaf forged rotated)
+    revoked untrusted selfsigned bad-all notca-leaf eku-int-leaf forged rotated forged-ct)
 EC_KEYS=(ec-root-ca ec-int-ca ec-good)
 
 # bgkey NAME TYPE  - genkey in the background; failures are reported below.
@@ -284,6 +284,11 @@ mkcert untrusted other-root-ca 'cn = "good.example.test"' 'organization = "Someb
 mkcert forged rogue-ca 'cn = "good.example.test"' 'organization = "Interceptors Inc"' \
     "${GOOD_SAN[@]}" "${V_LEAF[@]}" "${SERVER[@]}"
 
+# The same forgery for ct.example.test, whose genuine leaves (tests/ct-testlog)
+# carry SCTs: the split-view tests' interceptor, who cannot get SCTs.
+mkcert forged-ct rogue-ca 'cn = "ct.example.test"' 'organization = "Interceptors Inc"' \
+    'dns_name = "ct.example.test"' "${V_LEAF[@]}" "${SERVER[@]}"
+
 # A legitimate key rotation: good.example.test with a new key, same issuer.
 mkcert rotated int-ca 'cn = "good.example.test"' "$ORG" "${GOOD_SAN[@]}" "${V_LEAF[@]}" "${SERVER[@]}"
 
@@ -319,6 +324,7 @@ mkcert ec-good ec-int-ca 'cn = "good.example.test"' "$ORG" "${GOOD_SAN[@]}" \
 chain good-chain.pem good int-ca
 chain good-fullchain.pem good int-ca root-ca
 chain forged-chain.pem forged
+chain forged-ct-chain.pem forged-ct
 chain rotated-chain.pem rotated int-ca
 for leaf in wildcard expired notyet wronghost weak-rsa sha1 md5 clientauth cn-only revoked; do
     chain "$leaf-chain.pem" "$leaf" int-ca

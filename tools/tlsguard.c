@@ -3,13 +3,15 @@
  * TLS server ("connect") with libtlsguard, and print what it found; report
  * the Certificate Transparency of one certificate ("sct"); print the key
  * pins of a chain and a config section that pins the host ("pin"); show and
- * maintain the trust-on-first-use store ("store").
+ * maintain the trust-on-first-use store and the observation history of the
+ * consistency checks ("store").
  *
  * Exit status of verify and connect: 0 accepted, 1 rejected (also when the
  * evaluation could not complete: fail closed), 2 usage or input error,
  * 3 network or TLS error. sct: 0 CT policy met, 1 not met or not evaluated,
  * 2 usage or input error. pin: 0 pins printed, 2, 3 as above. store: 0 done,
- * 1 nothing to do or not found, 2 usage or store error.
+ * 1 nothing to do or not found (store verify: problems found), 2 usage or
+ * store error.
  * The man page (doc/tlsguard.1) documents the text and JSON output.
  *
  * Only the public API of libtlsguard is used. GnuTLS serves the "connect"
@@ -91,6 +93,9 @@ static void usage(FILE *f)
 	      "  store accept HOST[:PORT]      accept the changed key of a host (port 443 if none)\n"
 	      "  store forget HOST[:PORT]      forget a host (every port if none)\n"
 	      "  store check                   check the store's integrity\n"
+	      "  store history [HOST[:PORT]]   the observation history of a host (of every host\n"
+	      "                                if none), newest first\n"
+	      "  store verify                  verify the tamper-evident observation log\n"
 	      "  help                          show this help\n"
 	      "\n"
 	      "  CHAIN is one PEM file holding the whole chain, or several PEM or DER\n"
@@ -105,6 +110,11 @@ static void usage(FILE *f)
 	      "Options of connect (and of pin --connect):\n"
 	      "  --connect-to ADDR   connect to the IP address ADDR, ADDR:PORT or [ADDR]:PORT\n"
 	      "                      instead of resolving HOST (the name checked stays HOST)\n"
+	      "\n"
+	      "Options of connect:\n"
+	      "  --probe             check consistency: ask HOST's other addresses now which\n"
+	      "                      chain they serve and compare (split view is refused)\n"
+	      "  --addresses A,B,... HOST's addresses for the probe, instead of DNS\n"
 	      "\n"
 	      "Options of verify and connect:\n"
 	      "  --config FILE       load the policy from FILE (see tlsguard.conf(5))\n"
@@ -137,9 +147,13 @@ static void usage(FILE *f)
 	      "  --store PATH        the store file (default: $TLSGUARD_STORE, else\n"
 	      "                      $XDG_DATA_HOME/tlsguard/store.db, else\n"
 	      "                      ~/.local/share/tlsguard/store.db)\n"
+	      "  --limit N           store history: the N newest observations only\n"
+	      "  --head SIZE:ROOT    store verify: a head printed by an earlier store verify;\n"
+	      "                      the log must extend it\n"
 	      "\n"
 	      "Options of every command:\n"
-	      "  --json              print one JSON object instead of text (store: list, show)\n"
+	      "  --json              print JSON instead of text (store: list, show, history,\n"
+	      "                      verify)\n"
 	      "  -h, --help          show this help\n"
 	      "\n"
 	      "Other:\n"
@@ -148,7 +162,8 @@ static void usage(FILE *f)
 	      "Exit status of verify and connect: 0 accepted, 1 rejected, 2 usage or input\n"
 	      "error, 3 network or TLS error. sct: 0 CT policy met, 1 not met or not\n"
 	      "evaluated, 2 usage or input error. pin: 0, 2 or 3 likewise. store: 0 done,\n"
-	      "1 nothing to do or not found, 2 usage or store error. See tlsguard(1).\n",
+	      "1 nothing to do or not found (verify: problems found), 2 usage or store\n"
+	      "error. See tlsguard(1).\n",
 	      f);
 }
 
@@ -474,6 +489,11 @@ struct options {
 	const char *connect_to; /* connect, pin --connect-to */
 	const char *connect;    /* pin --connect */
 	const char *store;      /* --store; NULL = the library's default */
+	int probe;              /* connect --probe */
+	const char *addresses;  /* connect --addresses A,B,... */
+	size_t limit;           /* store history --limit; 0 = all */
+	int limit_set;
+	const char *head;       /* store verify --head SIZE:ROOT */
 	int json;
 	int help;
 	const char **args;      /* positional arguments */
@@ -498,6 +518,10 @@ enum {
 	OPT_POLICY,
 	OPT_ISSUER,
 	OPT_SYSTEM_CA,
+	OPT_PROBE,
+	OPT_ADDRESSES,
+	OPT_LIMIT,
+	OPT_HEAD,
 	OPT_HELP = 'h'
 };
 
@@ -519,6 +543,10 @@ static const struct option long_options[] = {
 	{"policy", required_argument, NULL, OPT_POLICY},
 	{"issuer", required_argument, NULL, OPT_ISSUER},
 	{"system-ca", no_argument, NULL, OPT_SYSTEM_CA},
+	{"probe", no_argument, NULL, OPT_PROBE},
+	{"addresses", required_argument, NULL, OPT_ADDRESSES},
+	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"head", required_argument, NULL, OPT_HEAD},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -561,6 +589,12 @@ static int option_allowed(enum command cmd, int c)
 	case OPT_ISSUER:
 	case OPT_SYSTEM_CA:
 		return cmd == CMD_SCT;
+	case OPT_PROBE:
+	case OPT_ADDRESSES:
+		return cmd == CMD_CONNECT;
+	case OPT_LIMIT:
+	case OPT_HEAD:
+		return cmd == CMD_STORE;
 	default:
 		return 1;
 	}
@@ -636,6 +670,23 @@ static int set_option(struct options *o, int c, const char *arg)
 		if (arg[0] == '\0')
 			return usage_error("--store: empty path");
 		o->store = arg;
+		break;
+	case OPT_PROBE:
+		o->probe = 1;
+		break;
+	case OPT_ADDRESSES:
+		o->addresses = arg;
+		break;
+	case OPT_LIMIT: {
+		unsigned long v;
+		if (parse_uint(arg, 1, 100000000, &v) != 0)
+			return usage_error("--limit '%s': expected a number from 1 to 100000000", arg);
+		o->limit = (size_t)v;
+		o->limit_set = 1;
+		break;
+	}
+	case OPT_HEAD:
+		o->head = arg;
 		break;
 	case OPT_HELP:
 		o->help = 1;
@@ -732,6 +783,31 @@ static int store_needs_host(const char *sub)
 	return !strcmp(sub, "show") || !strcmp(sub, "accept") || !strcmp(sub, "forget");
 }
 
+static int store_known(const char *sub)
+{
+	return store_needs_host(sub) || !strcmp(sub, "list") || !strcmp(sub, "check") || !strcmp(sub, "history") ||
+	       !strcmp(sub, "verify");
+}
+
+/* Arguments a store subcommand takes after its name, at most. */
+static size_t store_max_args(const char *sub)
+{
+	return store_needs_host(sub) || !strcmp(sub, "history") ? 1 : 0;
+}
+
+/* "SIZE:BASE64ROOT" as store verify prints it: decimal digits, a colon and
+ * the base64 of 32 bytes (43 characters and '='). */
+static int head_syntax_ok(const char *s)
+{
+	size_t digits = strspn(s, "0123456789"), b64;
+
+	if (digits == 0 || digits > 19 || s[digits] != ':')
+		return 0;
+	s += digits + 1;
+	b64 = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+	return b64 == 43 && strcmp(s + b64, "=") == 0;
+}
+
 /* The checks that need the whole command line. */
 static int check_arguments(const struct options *o)
 {
@@ -769,21 +845,31 @@ static int check_arguments(const struct options *o)
 			return usage_error("sct: --issuer ISSUER is required (the certificate of the CA that issued CERT: "
 			                   "embedded SCTs are signed over its key)");
 		break;
-	case CMD_STORE:
+	case CMD_STORE: {
+		const char *sub;
 		if (o->nargs == 0)
-			return usage_error("store: no subcommand given (list, show, accept, forget or check)");
-		if (strcmp(o->args[0], "list") != 0 && strcmp(o->args[0], "check") != 0 &&
-		    !store_needs_host(o->args[0]))
-			return usage_error("store: unknown subcommand '%s' (list, show, accept, forget or check)",
-			                   o->args[0]);
-		if (store_needs_host(o->args[0]) && o->nargs < 2)
-			return usage_error("store %s: no HOST given", o->args[0]);
-		if (o->nargs > (store_needs_host(o->args[0]) ? 2u : 1u))
-			return usage_error("store %s: unexpected argument '%s'", o->args[0],
-			                   o->args[store_needs_host(o->args[0]) ? 2 : 1]);
-		if (o->json && strcmp(o->args[0], "list") != 0 && strcmp(o->args[0], "show") != 0)
-			return usage_error("store %s: --json is only for list and show", o->args[0]);
+			return usage_error("store: no subcommand given (list, show, accept, forget, check, history or verify)");
+		sub = o->args[0];
+		if (!store_known(sub))
+			return usage_error("store: unknown subcommand '%s' (list, show, accept, forget, check, history or verify)",
+			                   sub);
+		if (store_needs_host(sub) && o->nargs < 2)
+			return usage_error("store %s: no HOST given", sub);
+		if (o->nargs > 1 + store_max_args(sub))
+			return usage_error("store %s: unexpected argument '%s'", sub, o->args[1 + store_max_args(sub)]);
+		if (o->json && strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "history") != 0 &&
+		    strcmp(sub, "verify") != 0)
+			return usage_error("store %s: --json is only for list, show, history and verify", sub);
+		if (o->limit_set && strcmp(sub, "history") != 0)
+			return usage_error("store %s: option '--limit' is only for store history", sub);
+		if (o->head != NULL && strcmp(sub, "verify") != 0)
+			return usage_error("store %s: option '--head' is only for store verify", sub);
+		if (o->head != NULL && !head_syntax_ok(o->head))
+			return usage_error("--head '%s': expected SIZE:ROOT as 'tlsguard store verify' prints it "
+			                   "(a number, ':' and the base64 of a 32-byte root)",
+			                   o->head);
 		break;
+	}
 	}
 	return 0;
 }
@@ -972,6 +1058,7 @@ struct report {
 	const char *tls_error;      /* connect: NULL = handshake completed */
 	const tlsguard_ctx *ctx;    /* for the config load warnings */
 	char report_file[4096];     /* the config's report-file; "" if none */
+	int probe;                  /* connect --probe: always show the peers */
 };
 
 struct cert_info {
@@ -1173,6 +1260,149 @@ static void text_scts(FILE *f, const tlsguard_result *res)
 	}
 }
 
+/* -- aligned tables (peers, store history) -- */
+
+/* @s as text_str() shows it, in a new string; NULL when out of memory. */
+static char *text_dup(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (m == NULL)
+		return NULL;
+	text_str(m, s ? s : "");
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Columns a string takes on a terminal: its UTF-8 characters. */
+static size_t display_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+struct table {
+	size_t ncols;
+	const char *const *head; /* column titles, static */
+	char **cells;            /* nrows * ncols, shown as text_str() shows them */
+	size_t nrows, cap;
+	int oom;
+};
+
+static void table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+/* Append a row of t->ncols strings (NULL or "" show as "-"). */
+static void table_add(struct table *t, const char *const *row)
+{
+	size_t i;
+
+	if (t->oom)
+		return;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **nc = realloc(t->cells, cap * t->ncols * sizeof(*nc));
+		if (nc == NULL) {
+			t->oom = 1;
+			return;
+		}
+		t->cells = nc;
+		t->cap = cap;
+	}
+	for (i = 0; i < t->ncols; i++) {
+		char *c = text_dup(row[i] && row[i][0] ? row[i] : "-");
+		if (c == NULL) {
+			while (i-- > 0)
+				free(t->cells[t->nrows * t->ncols + i]);
+			t->oom = 1;
+			return;
+		}
+		t->cells[t->nrows * t->ncols + i] = c;
+	}
+	t->nrows++;
+}
+
+static void table_line(FILE *f, const char *const *cells, const size_t *width, size_t ncols, const char *indent)
+{
+	size_t i;
+
+	fputs(indent, f);
+	for (i = 0; i < ncols; i++) {
+		fputs(cells[i], f);
+		if (i + 1 < ncols)
+			fprintf(f, "%*s", (int)(width[i] - display_width(cells[i]) + 2), "");
+	}
+	fputc('\n', f);
+}
+
+/* The titles, then the rows, each column as wide as its widest cell. */
+static void table_print(FILE *f, const struct table *t, const char *indent)
+{
+	size_t width[16] = {0}, i, j;
+
+	for (j = 0; j < t->ncols && j < 16; j++) {
+		width[j] = display_width(t->head[j]);
+		for (i = 0; i < t->nrows; i++) {
+			size_t w = display_width(t->cells[i * t->ncols + j]);
+			if (w > width[j])
+				width[j] = w;
+		}
+	}
+	table_line(f, t->head, width, t->ncols, indent);
+	for (i = 0; i < t->nrows; i++)
+		table_line(f, (const char *const *)&t->cells[i * t->ncols], width, t->ncols, indent);
+}
+
+/* -- peers: the host's other addresses, as the consistency check saw them -- */
+
+/* "peers: N" and a table, when there are peers or @always. */
+static void text_peers(FILE *f, const tlsguard_result *res, int always)
+{
+	static const char *const head[] = {"ADDRESS", "FROM", "STATUS", "DETAIL"};
+	struct table t = {4, head, NULL, 0, 0, 0};
+	size_t i, n = tlsguard_result_peer_count(res);
+
+	if (n == 0) {
+		if (always)
+			fputs("peers: none (no other address of the host was probed or seen)\n", f);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const char *addr = NULL, *detail = NULL, *row[4];
+		int status = -1, probed = 0;
+
+		if (tlsguard_result_peer(res, i, &addr, &status, &probed, &detail) != 0)
+			continue;
+		row[0] = addr;
+		row[1] = probed ? "probed" : "seen";
+		row[2] = tlsguard_peer_status_name(status);
+		row[3] = detail;
+		table_add(&t, row);
+	}
+	fprintf(f, "peers: %zu (the host's other addresses, compared with this one)\n", n);
+	if (t.oom)
+		fputs("  (out of memory)\n", f);
+	else
+		table_print(f, &t, "  ");
+	table_free(&t);
+}
+
 static void text_events(FILE *f, const tlsguard_result *res)
 {
 	size_t i, n = tlsguard_result_event_count(res);
@@ -1246,6 +1476,7 @@ static void report_text(FILE *f, const struct report *r)
 	text_chain(f, r->res);
 	text_checks(f, r->res);
 	text_scts(f, r->res);
+	text_peers(f, r->res, r->probe);
 	text_events(f, r->res);
 	if (r->error)
 		fprintf(f, "error: %s\n", tlsguard_strerror(r->error));
@@ -1354,6 +1585,30 @@ static void json_events_of(FILE *f, const tlsguard_result *res, const char *chec
 	fputc(']', f);
 }
 
+static void json_peers(FILE *f, const tlsguard_result *res)
+{
+	size_t i, n = tlsguard_result_peer_count(res);
+	int first = 1;
+
+	fputs("\"peers\":[", f);
+	for (i = 0; i < n; i++) {
+		const char *addr = NULL, *detail = NULL;
+		int status = -1, probed = 0;
+
+		if (tlsguard_result_peer(res, i, &addr, &status, &probed, &detail) != 0)
+			continue;
+		fputs(first ? "{\"address\":" : ",{\"address\":", f);
+		first = 0;
+		json_str(f, addr);
+		fprintf(f, ",\"from\":\"%s\",\"status\":", probed ? "probed" : "seen");
+		json_str(f, tlsguard_peer_status_name(status));
+		fputs(",\"detail\":", f);
+		json_str(f, detail);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 static void json_events(FILE *f, const tlsguard_result *res)
 {
 	json_events_of(f, res, NULL);
@@ -1422,6 +1677,8 @@ static void report_json(FILE *f, const struct report *r)
 	json_checks(f, r->res);
 	fputc(',', f);
 	json_scts(f, r->res);
+	fputc(',', f);
+	json_peers(f, r->res);
 	fputc(',', f);
 	json_events(f, r->res);
 	fputc(',', f);
@@ -1885,6 +2142,7 @@ static int run_tls(const struct options *o, const tlsguard_ctx *ctx, int fd, con
 	r.address = peer;
 	r.address_port = peer_port;
 	r.is_connect = 1;
+	r.probe = o->probe;
 	r.res = tlsguard_session_result(c.session);
 	r.error = r.res ? tlsguard_result_error(r.res) : 0;
 	if (ret == 0) {
@@ -1922,13 +2180,88 @@ static int run_tls(const struct options *o, const tlsguard_ctx *ctx, int fd, con
 	return status;
 }
 
+#define MAX_ADDRESSES 16 /* tlsguard_ctx_set_host_addresses() takes 1..16 */
+
+struct address_list {
+	char *buf;                 /* a copy of the --addresses text, cut up */
+	const char *v[MAX_ADDRESSES];
+	size_t n;
+};
+
+/* --addresses A,B,...: numeric IPv4 or IPv6 addresses, separated by commas
+ * (white space around them is allowed). Returns 0 or EXIT_USAGE. */
+static int parse_addresses(const char *arg, struct address_list *l)
+{
+	char *p, *next;
+
+	memset(l, 0, sizeof(*l));
+	if ((l->buf = strdup(arg)) == NULL) {
+		error_msg("out of memory");
+		return EXIT_USAGE;
+	}
+	for (p = l->buf; p != NULL; p = next) {
+		char *e;
+		if ((next = strchr(p, ',')) != NULL)
+			*next++ = '\0';
+		p += strspn(p, " \t");
+		e = p + strlen(p);
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (p[0] == '\0')
+			return usage_error("--addresses '%s': an empty address (expected A,B,... numeric IP addresses)", arg);
+		if (!is_ip_literal(p))
+			return usage_error("--addresses '%s': '%s' is not a numeric IPv4 or IPv6 address", arg, p);
+		if (l->n == MAX_ADDRESSES)
+			return usage_error("--addresses '%s': more than %d addresses", arg, MAX_ADDRESSES);
+		l->v[l->n++] = p;
+	}
+	return 0;
+}
+
+/* connect --probe and --addresses, on top of the config: the consistency
+ * check for @host, enforced, probing on every connection without reusing
+ * a cached probe; the probe's addresses. Returns 0 or EXIT_USAGE (message
+ * printed). */
+static int apply_probe_options(const struct options *o, tlsguard_ctx *ctx, const char *host,
+                               const struct address_list *addrs)
+{
+	char conf[HOST_MAX + 64];
+	const char *why;
+	int rc;
+
+	if (o->probe) {
+		rc = tlsguard_ctx_set_consistency(ctx, host, TLSGUARD_CONSISTENCY_ENFORCE, TLSGUARD_PROBE_ALWAYS, 0, 0);
+		if (rc != 0) {
+			why = tlsguard_ctx_last_error(ctx);
+			error_msg("--probe: %s", why[0] ? why : tlsguard_strerror(rc));
+			return EXIT_USAGE;
+		}
+		/* A probe cached in the history would stand in for asking now. */
+		snprintf(conf, sizeof(conf), "[%s]\nprobe-cache-seconds = 0\n", host);
+		rc = tlsguard_ctx_load_config_mem(ctx, conf, strlen(conf), "--probe");
+		if (rc != 0) {
+			why = tlsguard_ctx_last_error(ctx);
+			error_msg("--probe: %s", why[0] ? why : tlsguard_strerror(rc));
+			return EXIT_USAGE;
+		}
+	}
+	if (addrs->n > 0 && (rc = tlsguard_ctx_set_host_addresses(ctx, host, addrs->v, addrs->n)) != 0) {
+		why = tlsguard_ctx_last_error(ctx);
+		error_msg("--addresses: %s", why[0] ? why : tlsguard_strerror(rc));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int cmd_connect(const struct options *o)
 {
 	struct endpoint ep, to;
+	struct address_list addrs;
 	tlsguard_ctx *ctx = NULL;
 	char peer[NI_MAXHOST] = "";
 	int rc, fd;
 
+	memset(&addrs, 0, sizeof(addrs));
 	if (parse_endpoint(o->args[0], &ep) != 0)
 		return usage_error("connect: '%s': expected HOST, HOST:PORT or [IPV6]:PORT", o->args[0]);
 	if (ep.port == 0)
@@ -1944,20 +2277,27 @@ static int cmd_connect(const struct options *o)
 		if (to.port == 0)
 			to.port = ep.port;
 	}
+	if (o->addresses != NULL && (rc = parse_addresses(o->addresses, &addrs)) != 0)
+		goto out;
 	rc = make_ctx(o, &ctx);
 	if (rc != 0)
-		return rc;
+		goto out;
+	rc = apply_probe_options(o, ctx, ep.host, &addrs);
+	if (rc != 0)
+		goto out;
 	if (o->connect_to != NULL)
 		fd = tcp_connect(to.host, to.port, 1, peer, sizeof(peer));
 	else
 		fd = tcp_connect(ep.host, ep.port, 0, peer, sizeof(peer));
 	if (fd < 0) {
-		tlsguard_ctx_free(ctx);
-		return EXIT_NETWORK;
+		rc = EXIT_NETWORK;
+		goto out;
 	}
 	rc = run_tls(o, ctx, fd, &ep, peer, o->connect_to != NULL ? to.port : ep.port);
 	close(fd);
+out:
 	tlsguard_ctx_free(ctx);
+	free(addrs.buf);
 	return rc;
 }
 
@@ -2958,7 +3298,7 @@ static int store_open_cli(const struct options *o, tlsguard_store **out)
 		error_msg("%s", why[0] ? why : tlsguard_strerror(rc));
 		if (path[0] && stat(path, &sb) != 0 && errno == ENOENT)
 			fputs(PROG ": a store is created by 'tlsguard verify' or 'tlsguard connect' when the config "
-			           "says 'tofu = yes' for the host\n",
+			           "says 'tofu = yes' or 'consistency = enforce' (or report-only) for the host\n",
 			      stderr);
 		tlsguard_store_close(st);
 		return EXIT_USAGE;
@@ -3231,6 +3571,391 @@ static int store_check(tlsguard_store *st)
 	return EXIT_ACCEPTED;
 }
 
+/* -- store history -- */
+
+struct hist_row {
+	int64_t seq, time;
+	char *host, *address, *issuer, *anchor, *ct, *pin;
+	unsigned port;
+	int probe, verdict;
+	uint64_t reasons;
+	unsigned char key[32];
+	unsigned char *chain; /* 32 bytes per certificate */
+	size_t nchain;
+};
+
+struct hist_rows {
+	struct hist_row *v;
+	size_t n, cap;
+	int oom;
+};
+
+static void hist_rows_free(struct hist_rows *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		struct hist_row *r = &l->v[i];
+		free(r->host);
+		free(r->address);
+		free(r->issuer);
+		free(r->anchor);
+		free(r->ct);
+		free(r->pin);
+		free(r->chain);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static char *dup_or_empty(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+static int hist_collect(const tlsguard_observation *obs, void *userdata)
+{
+	struct hist_rows *l = userdata;
+	struct hist_row *r;
+	const unsigned char *chain, *key;
+	size_t nchain = 0;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct hist_row *nv = realloc(l->v, cap * sizeof(*nv));
+		if (nv == NULL) {
+			l->oom = 1;
+			return 1;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	r = &l->v[l->n++];
+	memset(r, 0, sizeof(*r));
+	r->seq = tlsguard_observation_seq(obs);
+	r->time = tlsguard_observation_time(obs);
+	r->port = tlsguard_observation_port(obs);
+	r->probe = tlsguard_observation_from_probe(obs);
+	r->verdict = tlsguard_observation_verdict(obs);
+	r->reasons = tlsguard_observation_reasons(obs);
+	if ((key = tlsguard_observation_key(obs)) != NULL)
+		memcpy(r->key, key, 32);
+	chain = tlsguard_observation_chain(obs, &nchain);
+	if (chain != NULL && nchain > 0 && (r->chain = malloc(nchain * 32)) != NULL) {
+		memcpy(r->chain, chain, nchain * 32);
+		r->nchain = nchain;
+	}
+	r->host = dup_or_empty(tlsguard_observation_host(obs));
+	r->address = dup_or_empty(tlsguard_observation_address(obs));
+	r->issuer = dup_or_empty(tlsguard_observation_issuer(obs));
+	r->anchor = dup_or_empty(tlsguard_observation_anchor(obs));
+	r->ct = dup_or_empty(tlsguard_observation_ct(obs));
+	r->pin = dup_or_empty(tlsguard_observation_pin(obs));
+	if (r->host == NULL || r->address == NULL || r->issuer == NULL || r->anchor == NULL || r->ct == NULL ||
+	    r->pin == NULL || (nchain > 0 && r->chain == NULL)) {
+		l->oom = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The event keys of a reasons bitmask, ", "-separated ("" when none). */
+static void reasons_text(uint64_t bits, char *out, size_t len)
+{
+	size_t n = 0;
+	int c;
+
+	out[0] = '\0';
+	for (c = 0; c < 64 && n < len; c++) {
+		const char *key;
+		char unknown[16];
+		if (!(bits & (UINT64_C(1) << c)))
+			continue;
+		if ((key = tlsguard_code_key(c)) == NULL) {
+			snprintf(unknown, sizeof(unknown), "code-%d", c);
+			key = unknown;
+		}
+		n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", key);
+	}
+}
+
+static void json_hist_row(FILE *f, const struct hist_row *r)
+{
+	char pin[PIN_TEXT], t[32];
+	size_t i;
+	int c, first = 1;
+
+	time_text(r->time, t);
+	fprintf(f, "{\"seq\":%" PRId64 ",\"time\":\"%s\",\"unix_time\":%" PRId64 ",\"host\":", r->seq, t, r->time);
+	json_str(f, r->host);
+	fprintf(f, ",\"port\":%u,\"address\":", r->port);
+	json_str(f, nonempty(r->address));
+	fprintf(f, ",\"source\":\"%s\",\"verdict\":\"%s\",\"reasons\":[", r->probe ? "probe" : "connection",
+	        r->verdict == TLSGUARD_ACCEPT ? "accept" : "reject");
+	for (c = 0; c < 64; c++) {
+		char unknown[16];
+		const char *key;
+		if (!(r->reasons & (UINT64_C(1) << c)))
+			continue;
+		if ((key = tlsguard_code_key(c)) == NULL) {
+			snprintf(unknown, sizeof(unknown), "code-%d", c);
+			key = unknown;
+		}
+		fputs(first ? "" : ",", f);
+		first = 0;
+		json_str(f, key);
+	}
+	fputs("],\"issuer\":", f);
+	json_str(f, nonempty(r->issuer));
+	fputs(",\"anchor\":", f);
+	json_str(f, nonempty(r->anchor));
+	fputs(",\"ct\":", f);
+	json_str(f, r->ct);
+	fputs(",\"pin\":", f);
+	json_str(f, r->pin);
+	fmt_pin(r->key, TLSGUARD_PIN_SYNTAX_SHA256, pin);
+	fprintf(f, ",\"key\":\"%s\",\"chain_sha256\":[", pin);
+	for (i = 0; i < r->nchain; i++) {
+		char hex[65];
+		size_t k;
+		for (k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", r->chain[32 * i + k]);
+		fprintf(f, "%s\"%s\"", i ? "," : "", hex);
+	}
+	fputs("]}", f);
+}
+
+static int store_history(const struct options *o, tlsguard_store *st, const struct endpoint *ep)
+{
+	static const char *const head_all[] = {"#", "TIME", "HOST:PORT", "ADDRESS", "FROM", "VERDICT", "REASONS",
+	                                       "ISSUING CA", "TRUST ANCHOR", "CT", "PIN", "LEAF KEY"};
+	static const char *const head_host[] = {"#", "TIME", "PORT", "ADDRESS", "FROM", "VERDICT", "REASONS",
+	                                        "ISSUING CA", "TRUST ANCHOR", "CT", "PIN", "LEAF KEY"};
+	const char *host = ep->host[0] ? ep->host : NULL;
+	char what[HOST_MAX + 16];
+	struct hist_rows l;
+	size_t i;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if (host != NULL && ep->port)
+		host_port(what, sizeof(what), host, ep->port);
+	else
+		snprintf(what, sizeof(what), "%s", host ? host : "");
+	rc = tlsguard_store_history(st, host, ep->port, o->limit, hist_collect, &l);
+	if (l.oom) {
+		error_msg("out of memory");
+		hist_rows_free(&l);
+		return EXIT_USAGE;
+	}
+	if (rc < 0) {
+		const char *why = tlsguard_store_last_error(st);
+		error_msg("%s: cannot read the observation history: %s", tlsguard_store_path(st),
+		          why[0] ? why : tlsguard_strerror(rc));
+		hist_rows_free(&l);
+		return EXIT_USAGE;
+	}
+	if (o->json) {
+		fputc('[', stdout);
+		for (i = 0; i < l.n; i++) {
+			fputs(i ? ",\n" : "\n", stdout);
+			json_hist_row(stdout, &l.v[i]);
+		}
+		fputs(l.n ? "\n]\n" : "]\n", stdout);
+	} else if (l.n == 0) {
+		fputs("no observations for ", stdout);
+		text_str(stdout, host ? what : "any host");
+		fputs(" in ", stdout);
+		text_str(stdout, tlsguard_store_path(st));
+		putchar('\n');
+	} else {
+		struct table t = {12, host ? head_host : head_all, NULL, 0, 0, 0};
+		fputs("store: ", stdout);
+		text_str(stdout, tlsguard_store_path(st));
+		fputs("\nhistory of ", stdout);
+		text_str(stdout, host ? what : "every host");
+		printf(": %zu observation%s, newest first%s\n", l.n, l.n == 1 ? "" : "s",
+		       o->limit_set && l.n == o->limit ? " (--limit reached)" : "");
+		for (i = 0; i < l.n; i++) {
+			const struct hist_row *r = &l.v[i];
+			char seq[24], t1[32], hp[HOST_MAX + 16], port[8], why[512], pin[PIN_TEXT];
+			const char *row[12];
+
+			snprintf(seq, sizeof(seq), "%" PRId64, r->seq);
+			time_text(r->time, t1);
+			host_port(hp, sizeof(hp), r->host, r->port);
+			snprintf(port, sizeof(port), "%u", r->port);
+			reasons_text(r->reasons, why, sizeof(why));
+			fmt_pin(r->key, TLSGUARD_PIN_SYNTAX_SHA256, pin);
+			row[0] = seq;
+			row[1] = t1;
+			row[2] = host ? port : hp;
+			row[3] = r->address;
+			row[4] = r->probe ? "probe" : "connection";
+			row[5] = r->verdict == TLSGUARD_ACCEPT ? "accepted" : "REJECTED";
+			row[6] = why;
+			row[7] = r->issuer;
+			row[8] = r->anchor;
+			row[9] = r->ct;
+			row[10] = r->pin;
+			row[11] = pin;
+			table_add(&t, row);
+		}
+		if (t.oom) {
+			table_free(&t);
+			hist_rows_free(&l);
+			error_msg("out of memory");
+			return EXIT_USAGE;
+		}
+		table_print(stdout, &t, "");
+		table_free(&t);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		error_msg("standard output: %s", strerror(errno ? errno : EIO));
+	hist_rows_free(&l);
+	return EXIT_ACCEPTED;
+}
+
+/* -- store verify -- */
+
+struct problem {
+	int64_t seq;
+	char *message;
+};
+
+struct problems {
+	struct problem *v;
+	size_t n, cap;
+	int oom;
+};
+
+static void problem_collect(int64_t seq, const char *message, void *userdata)
+{
+	struct problems *p = userdata;
+
+	if (p->oom)
+		return;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct problem *nv = realloc(p->v, cap * sizeof(*nv));
+		if (nv == NULL) {
+			p->oom = 1;
+			return;
+		}
+		p->v = nv;
+		p->cap = cap;
+	}
+	if ((p->v[p->n].message = strdup(message ? message : "")) == NULL) {
+		p->oom = 1;
+		return;
+	}
+	p->v[p->n++].seq = seq;
+}
+
+static void problems_free(struct problems *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->v[i].message);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/* "record 41: MESSAGE" (the message as is when it names the record
+ * already), "log: MESSAGE" when it is about no single record. */
+static void text_problem(FILE *f, const struct problem *p)
+{
+	char prefix[32];
+
+	if (p->seq < 0) {
+		fputs("log: ", f);
+	} else {
+		snprintf(prefix, sizeof(prefix), "record %" PRId64, p->seq);
+		if (strncmp(p->message, prefix, strlen(prefix)) != 0 ||
+		    (p->message[strlen(prefix)] >= '0' && p->message[strlen(prefix)] <= '9'))
+			fprintf(f, "%s: ", prefix);
+	}
+	text_str(f, p->message);
+	fputc('\n', f);
+}
+
+static int store_verify(const struct options *o, tlsguard_store *st)
+{
+	struct problems p;
+	char head[128] = "";
+	int64_t records = 0, compacted = 0;
+	size_t i;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	rc = tlsguard_store_verify(st, o->head, problem_collect, &p, head, sizeof(head), &records, &compacted);
+	if (p.oom) {
+		error_msg("out of memory");
+		problems_free(&p);
+		return EXIT_USAGE;
+	}
+	if (rc != 0 && rc != TLSGUARD_E_VERIFY) {
+		const char *why = tlsguard_store_last_error(st);
+		if (rc == TLSGUARD_E_INVALID && o->head != NULL)
+			error_msg("--head: %s", why[0] ? why : tlsguard_strerror(rc));
+		else
+			error_msg("%s: cannot verify the observation history: %s", tlsguard_store_path(st),
+			          why[0] ? why : tlsguard_strerror(rc));
+		problems_free(&p);
+		return EXIT_USAGE;
+	}
+	if (o->json) {
+		fputs("{\"store\":", stdout);
+		json_str(stdout, tlsguard_store_path(st));
+		printf(",\"intact\":%s,\"problems\":[", rc == 0 ? "true" : "false");
+		for (i = 0; i < p.n; i++) {
+			if (p.v[i].seq >= 0)
+				printf("%s{\"seq\":%" PRId64 ",\"message\":", i ? "," : "", p.v[i].seq);
+			else
+				printf("%s{\"seq\":null,\"message\":", i ? "," : "");
+			json_str(stdout, p.v[i].message);
+			putchar('}');
+		}
+		printf("],\"records\":%" PRId64 ",\"compacted\":%" PRId64 ",\"head\":", records, compacted);
+		json_str(stdout, nonempty(head));
+		fputs(",\"trusted_head\":", stdout);
+		json_str(stdout, o->head);
+		fputs("}\n", stdout);
+	} else {
+		for (i = 0; i < p.n; i++)
+			text_problem(stdout, &p.v[i]);
+		fputs("store: ", stdout);
+		text_str(stdout, tlsguard_store_path(st));
+		printf("\nrecords checked: %" PRId64 "\n", records);
+		printf("records compacted: %" PRId64 "%s\n", compacted,
+		       compacted ? " (removed by the retention rule; the tree still covers them)" : "");
+		printf("head: %s\n", head[0] ? head : "(unknown)");
+		if (o->head != NULL && rc == 0)
+			printf("trusted head: %s (the log extends it)\n", o->head);
+		else if (o->head != NULL)
+			printf("trusted head: %s\n", o->head);
+		if (rc != 0)
+			printf("result: %zu problem%s found: the history was changed after it was written; do not rely on it\n",
+			       p.n, p.n == 1 ? "" : "s");
+		else if (head[0] == '\0')
+			fputs("result: intact\n", stdout);
+		else
+			printf("result: intact\n"
+			       "Keep this head somewhere else (another machine, a backup) and pass it next time:\n"
+			       "    tlsguard store verify --head %s\n"
+			       "Only then is a rewrite of the whole store file detectable, not just an edit of some records.\n",
+			       head);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		error_msg("standard output: %s", strerror(errno ? errno : EIO));
+	if (rc != 0 && !o->json)
+		error_msg("%s: the observation history has %zu problem%s", tlsguard_store_path(st), p.n,
+		          p.n == 1 ? "" : "s");
+	problems_free(&p);
+	return rc == 0 ? EXIT_ACCEPTED : EXIT_REJECTED;
+}
+
 static int cmd_store(const struct options *o)
 {
 	const char *sub = o->args[0];
@@ -3239,7 +3964,7 @@ static int cmd_store(const struct options *o)
 	int rc;
 
 	memset(&ep, 0, sizeof(ep));
-	if (store_needs_host(sub)) {
+	if (store_needs_host(sub) || (!strcmp(sub, "history") && o->nargs > 1)) {
 		if (parse_endpoint(o->args[1], &ep) != 0)
 			return usage_error("store %s: '%s': expected HOST, HOST:PORT or [IPV6]:PORT", sub, o->args[1]);
 		if ((rc = check_host(ep.host, sub)) != 0)
@@ -3258,6 +3983,10 @@ static int cmd_store(const struct options *o)
 		rc = store_accept(st, &ep);
 	else if (!strcmp(sub, "forget"))
 		rc = store_forget(st, &ep);
+	else if (!strcmp(sub, "history"))
+		rc = store_history(o, st, &ep);
+	else if (!strcmp(sub, "verify"))
+		rc = store_verify(o, st);
 	else
 		rc = store_check(st);
 	tlsguard_store_close(st);

@@ -68,7 +68,8 @@ enum tlsguard_error {
 	TLSGUARD_E_RANGE = -11,      /**< index or value out of range */
 	TLSGUARD_E_STORE = -12,      /**< the persistent store is unreadable, corrupt
 	                                  or of an unknown schema version */
-	TLSGUARD_E_VERIFY = -13      /**< a proof or signature does not verify */
+	TLSGUARD_E_VERIFY = -13,     /**< a proof or signature does not verify */
+	TLSGUARD_E_TIMEOUT = -14     /**< a network step passed its deadline */
 };
 
 /**
@@ -110,8 +111,12 @@ enum tlsguard_code {
 	TLSGUARD_EV_SPLIT_VIEW = 37,
 	TLSGUARD_EV_PIN_EXPIRED = 38,       /**< info: a pin set is past its expiry
 	                                         date and was not enforced */
-	TLSGUARD_EV_CT_UNAVAILABLE = 39     /**< info/warning: CT could not be
+	TLSGUARD_EV_CT_UNAVAILABLE = 39,    /**< info/warning: CT could not be
 	                                         evaluated (no or stale log list) */
+	TLSGUARD_EV_CA_CHANGED = 40,        /**< warning: a host always seen with
+	                                         one issuing CA or anchor shows another */
+	TLSGUARD_EV_SEEN_REJECTED = 41      /**< warning: a key or CA refused
+	                                         before for this host is back */
 };
 
 /** Severity of an event. */
@@ -325,6 +330,56 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_add_pin_set(tlsguard_ctx *ctx
  */
 TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_tofu(tlsguard_ctx *ctx, const char *host, unsigned flags);
 
+/** tlsguard_ctx_set_consistency() modes (config "consistency"). */
+enum tlsguard_consistency {
+	TLSGUARD_CONSISTENCY_OFF = 0,
+	TLSGUARD_CONSISTENCY_ENFORCE = 1,    /**< split view is fatal */
+	TLSGUARD_CONSISTENCY_REPORT_ONLY = 2 /**< split view is a warning */
+};
+/** tlsguard_ctx_set_consistency() probe modes (config "probe"). */
+enum tlsguard_probe {
+	TLSGUARD_PROBE_OFF = 0,
+	TLSGUARD_PROBE_ON_CHANGE = 1, /**< when a connection shows a key, CA or
+	                                   anchor not seen before for the host */
+	TLSGUARD_PROBE_ALWAYS = 2     /**< every connection (results cached) */
+};
+
+/**
+ * Consistency checks for \p host ("example.com", "*.example.com", or NULL
+ * for every host): every evaluated connection is recorded in the store's
+ * tamper-evident observation history; a connection whose trust anchor,
+ * issuing CA, CT compliance or pin status differs from what the host's
+ * other addresses serve raises TLSGUARD_EV_SPLIT_VIEW; a new CA for a host
+ * always seen with another raises TLSGUARD_EV_CA_CHANGED; a key or CA
+ * refused before raises TLSGUARD_EV_SEEN_REJECTED. \p probe says when to
+ * ask the host's other addresses (up to \p probe_max, within \p timeout_ms
+ * in all, which is the most the probe adds to a connection). Same effect as
+ * config "consistency", "probe", "probe-max" and "probe-timeout-ms".
+ * \param mode enum tlsguard_consistency.
+ * \param probe enum tlsguard_probe.
+ * \param probe_max 1..16 (0: keep the current value, default 4).
+ * \param timeout_ms 50..30000 (0: keep the current value, default 1500).
+ * \return 0; TLSGUARD_E_INVALID (see tlsguard_ctx_last_error()),
+ *   TLSGUARD_E_FROZEN, TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_consistency(tlsguard_ctx *ctx, const char *host, int mode,
+                                                                   int probe, unsigned probe_max,
+                                                                   unsigned timeout_ms);
+
+/**
+ * Resolver override: the consistency check's cross-path probe takes \p host's
+ * addresses from here instead of DNS (for tests, and for deployments that
+ * know a service's addresses). Same effect as config "addresses".
+ * \param host an exact host name; copied.
+ * \param addrs \p n numeric IPv4 or IPv6 addresses (1..16); copied.
+ * \return 0; TLSGUARD_E_INVALID (a bad host or address, named by
+ *   tlsguard_ctx_last_error()), TLSGUARD_E_FROZEN, TLSGUARD_E_NOMEM.
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_ctx_set_host_addresses(tlsguard_ctx *ctx, const char *host,
+                                                                      const char *const *addrs, size_t n);
+
 /**
  * Use the store at \p path (copied) instead of the default
  * ($TLSGUARD_STORE, else $XDG_DATA_HOME/tlsguard/store.db, else
@@ -536,6 +591,34 @@ TLSGUARD_API int tlsguard_result_sct(const tlsguard_result *res, size_t i, const
                                      const char **log_name, const char **operator_name, int64_t *timestamp_ms,
                                      int *source, int *status);
 
+/** How another address of the host compared with this connection (the
+ *  consistency check; see tlsguard.conf(5), "consistency"). */
+enum tlsguard_peer_status {
+	TLSGUARD_PEER_AGREES = 0,      /**< same trust anchor, issuing CA, CT and pin status */
+	TLSGUARD_PEER_DIFFERS = 1,     /**< served a chain with other trust properties */
+	TLSGUARD_PEER_REJECTED = 2,    /**< served a chain that fails tlsguard's checks */
+	TLSGUARD_PEER_UNREACHABLE = 3  /**< the probe got no chain by its deadline */
+};
+
+/** "agrees", "differs", "rejected", "unreachable"; "unknown" otherwise. Static. */
+TLSGUARD_API const char *tlsguard_peer_status_name(int status);
+
+/** Number of other addresses of the host this evaluation compared with
+ *  (from the observation history and the cross-path probe). \since 0.1 */
+TLSGUARD_API size_t tlsguard_result_peer_count(const tlsguard_result *res);
+
+/**
+ * Peer \p i of a result: its address, its tlsguard_peer_status, whether it
+ * was asked just now by the cross-path probe (1) or comes from the history
+ * (0), and a detail for people (which CA it served and when, or why the
+ * probe failed). Any out-parameter may be NULL; strings are borrowed until
+ * tlsguard_result_free().
+ * \return 0 or TLSGUARD_E_RANGE.
+ * \since 0.1
+ */
+TLSGUARD_API int tlsguard_result_peer(const tlsguard_result *res, size_t i, const char **address, int *status,
+                                      int *from_probe, const char **detail);
+
 /** Free a result and its events. NULL is a no-op. \since 0.1 */
 TLSGUARD_API void tlsguard_result_free(tlsguard_result *res);
 
@@ -680,6 +763,74 @@ TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_store_tofu_accept(tlsguard_store 
 
 /** Integrity and schema check. \return 0 or TLSGUARD_E_STORE. \since 0.1 */
 TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_store_check(tlsguard_store *st);
+
+/** One record of the observation history (consistency checks): what a
+ *  connection to, or a probe of, one address of a host showed. Borrowed
+ *  during a tlsguard_store_history() callback only. */
+typedef struct tlsguard_observation tlsguard_observation;
+/** Return non-zero to stop the walk. */
+typedef int (*tlsguard_observation_cb)(const tlsguard_observation *obs, void *userdata);
+
+/**
+ * Visit the history of \p host (every host when NULL; every port when
+ * \p port is 0), newest first, at most \p limit records (0: all).
+ * \return the number visited, or a negative code (see
+ *   tlsguard_store_last_error()).
+ * \since 0.1
+ */
+TLSGUARD_API int tlsguard_store_history(tlsguard_store *st, const char *host, unsigned port, size_t limit,
+                                        tlsguard_observation_cb cb, void *userdata);
+/** Position of the record in the log (its Merkle leaf index). */
+TLSGUARD_API int64_t tlsguard_observation_seq(const tlsguard_observation *obs);
+/** When it was made (seconds since the epoch). */
+TLSGUARD_API int64_t tlsguard_observation_time(const tlsguard_observation *obs);
+TLSGUARD_API const char *tlsguard_observation_host(const tlsguard_observation *obs);
+TLSGUARD_API unsigned tlsguard_observation_port(const tlsguard_observation *obs);
+/** Peer address ("" when the front end did not know it). */
+TLSGUARD_API const char *tlsguard_observation_address(const tlsguard_observation *obs);
+/** 1 when the cross-path probe made the record, 0 for a connection. */
+TLSGUARD_API int tlsguard_observation_from_probe(const tlsguard_observation *obs);
+/** TLSGUARD_ACCEPT or TLSGUARD_REJECT (for a probe: whether the chain
+ *  passed every check). */
+TLSGUARD_API int tlsguard_observation_verdict(const tlsguard_observation *obs);
+/** Bit (1 << code) for each fatal event code below 64 that was raised. */
+TLSGUARD_API uint64_t tlsguard_observation_reasons(const tlsguard_observation *obs);
+/** Distinguished names of the issuing CA and of the trust anchor ("" unknown). */
+TLSGUARD_API const char *tlsguard_observation_issuer(const tlsguard_observation *obs);
+TLSGUARD_API const char *tlsguard_observation_anchor(const tlsguard_observation *obs);
+/** SHA-256 of the leaf's SubjectPublicKeyInfo (32 bytes; see tlsguard_pin_format()). */
+TLSGUARD_API const unsigned char *tlsguard_observation_key(const tlsguard_observation *obs);
+/** SHA-256 of each presented certificate (32 bytes each, leaf first); *n gets the count. */
+TLSGUARD_API const unsigned char *tlsguard_observation_chain(const tlsguard_observation *obs, size_t *n);
+/** "compliant", "not-compliant" or "unknown" (CT not evaluated). */
+TLSGUARD_API const char *tlsguard_observation_ct(const tlsguard_observation *obs);
+/** "ok", "mismatch" or "none" (no pins for the host). */
+TLSGUARD_API const char *tlsguard_observation_pin(const tlsguard_observation *obs);
+
+/** Called for each problem tlsguard_store_verify() finds: \p seq is the
+ *  record it is about (-1 when it is not about one record). */
+typedef void (*tlsguard_problem_cb)(int64_t seq, const char *message, void *userdata);
+
+/**
+ * Verify the observation history: every record against the log's Merkle
+ * tree (RFC 9162 hashing), gaps (removed records), order, every stored tree
+ * head, consistency between successive heads, and, when \p trusted_head
+ * is given ("SIZE:BASE64ROOT", as an earlier call wrote to \p head), that
+ * today's log extends that head. Each problem names the record that was
+ * altered, removed or moved.
+ * \param head receives the current head as "SIZE:BASE64ROOT" (may be NULL;
+ *   64 bytes suffice).
+ * \param records receives the number of records checked (may be NULL).
+ * \param compacted receives the number of records compacted away by the
+ *   retention rule, which the tree still covers (may be NULL).
+ * \return 0 intact; TLSGUARD_E_VERIFY problems found (reported through
+ *   \p cb); TLSGUARD_E_INVALID (bad \p trusted_head); other codes when the
+ *   store cannot be read (tlsguard_store_last_error()).
+ * \since 0.1
+ */
+TLSGUARD_API TLSGUARD_WARN_UNUSED int tlsguard_store_verify(tlsguard_store *st, const char *trusted_head,
+                                                            tlsguard_problem_cb cb, void *userdata, char *head,
+                                                            size_t headlen, int64_t *records, int64_t *compacted);
 
 #ifdef __cplusplus
 }

@@ -375,3 +375,97 @@ void server_stop(pid_t pid)
 		waitpid(pid, NULL, 0);
 	}
 }
+
+/* ------------------------------------------------------------------ servers on other addresses */
+
+static int port_open_at(const char *addr, unsigned port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, ok;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((unsigned short)port);
+		sl = sizeof(struct sockaddr_in);
+	} else {
+		ck_assert_msg(inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1,
+		              "not a numeric address: %s", addr);
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((unsigned short)port);
+		sl = sizeof(struct sockaddr_in6);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ok = connect(fd, (struct sockaddr *)&ss, sl) == 0;
+	close(fd);
+	return ok;
+}
+
+pid_t test_spawn_server_at(const char *const *argv, const char *log, const char *addr, unsigned port)
+{
+	char *args[32];
+	int tries, argc;
+	pid_t pid;
+
+	for (argc = 0; argv[argc] != NULL; argc++)
+		ck_assert_int_lt(argc, 31);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		int out = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int k;
+		if (in >= 0)
+			dup2(in, 0);
+		if (out >= 0) {
+			dup2(out, 1);
+			dup2(out, 2);
+		}
+		for (k = 0; k < argc; k++)
+			args[k] = strdup(argv[k]);
+		args[argc] = NULL;
+		execvp(args[0], args);
+		_exit(127);
+	}
+	for (tries = 0; tries < 200; tries++) {
+		int status;
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		if (port_open_at(addr, port))
+			return pid;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			ck_abort_msg("%s exited (status %d); is it installed?", argv[0], status);
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	ck_abort_msg("%s did not listen on %s port %u", argv[0], addr, port);
+	return -1;
+}
+
+int test_need_tool(const char *prog, const char *tool)
+{
+	const char *path = getenv("PATH"), *p, *end, *ci = getenv("CI");
+	char buf[4096];
+
+	for (p = path != NULL ? path : "/usr/bin:/bin";; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		if (end == p) /* an empty entry is the current directory */
+			snprintf(buf, sizeof(buf), "./%s", tool);
+		else
+			snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - p), p, tool);
+		if (access(buf, X_OK) == 0)
+			return 0;
+		if (*end == '\0')
+			break;
+	}
+	if (ci != NULL && strcmp(ci, "true") == 0) {
+		fprintf(stderr, "%s: %s is not installed, and CI=true requires it\n", prog, tool);
+		return EXIT_FAILURE;
+	}
+	printf("%s: SKIP: %s is not installed\n", prog, tool);
+	return 77;
+}

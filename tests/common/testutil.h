@@ -82,4 +82,14 @@ unsigned test_free_port(void);
 pid_t test_spawn_server(const char *const *argv, const char *log, unsigned port);
 void server_stop(pid_t pid);
 
+/* Like test_spawn_server(), but waits until @addr:@port (a numeric IPv4 or
+ * IPv6 address, e.g. "127.0.0.2" for a server bound to that loopback
+ * address only) accepts connections. */
+pid_t test_spawn_server_at(const char *const *argv, const char *log, const char *addr, unsigned port);
+/* Is @tool (looked up in PATH) there to run? Returns 0 if so. Otherwise
+ * prints why on behalf of the Check program @prog and returns the status
+ * main() should exit with: 77 (skip), or EXIT_FAILURE when CI=true, where
+ * every tool is required. */
+int test_need_tool(const char *prog, const char *tool);
+
 #endif

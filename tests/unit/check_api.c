@@ -249,13 +249,13 @@ START_TEST(test_strerror)
 	                            TLSGUARD_E_IO,       TLSGUARD_E_CONFIG,         TLSGUARD_E_CERT_PARSE,
 	                            TLSGUARD_E_EMPTY_CHAIN, TLSGUARD_E_CHAIN_TOO_LONG, TLSGUARD_E_FROZEN,
 	                            TLSGUARD_E_INTERNAL, TLSGUARD_E_TRUST_STORE,    TLSGUARD_E_RANGE,
-	                            TLSGUARD_E_STORE,    TLSGUARD_E_VERIFY};
+	                            TLSGUARD_E_STORE,    TLSGUARD_E_VERIFY,         TLSGUARD_E_TIMEOUT};
 	static const char *const names[] = {"TLSGUARD_OK",         "TLSGUARD_E_INVALID",        "TLSGUARD_E_NOMEM",
 	                                    "TLSGUARD_E_IO",       "TLSGUARD_E_CONFIG",         "TLSGUARD_E_CERT_PARSE",
 	                                    "TLSGUARD_E_EMPTY_CHAIN", "TLSGUARD_E_CHAIN_TOO_LONG", "TLSGUARD_E_FROZEN",
 	                                    "TLSGUARD_E_INTERNAL", "TLSGUARD_E_TRUST_STORE",    "TLSGUARD_E_RANGE",
-	                                    "TLSGUARD_E_STORE",    "TLSGUARD_E_VERIFY"};
-	static const int unknown[] = {1, 2, -14, -15, 100, -1000, INT32_MIN, INT32_MAX};
+	                                    "TLSGUARD_E_STORE",    "TLSGUARD_E_VERIFY",         "TLSGUARD_E_TIMEOUT"};
+	static const int unknown[] = {1, 2, -15, -16, 100, -1000, INT32_MIN, INT32_MAX};
 	size_t i, j;
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -1044,10 +1044,10 @@ START_TEST(test_out_of_range)
 	ck_assert_ptr_nonnull(tlsguard_result_event(res, 0));
 	ck_assert_ptr_null(tlsguard_result_event(res, 1));
 	ck_assert_ptr_null(tlsguard_result_event(res, SIZE_MAX));
-	ck_assert_uint_eq(tlsguard_result_check_count(res), 9);
-	ck_assert_int_eq(tlsguard_result_check_outcome(res, 9), TLSGUARD_CHECK_ERROR);
+	ck_assert_uint_eq(tlsguard_result_check_count(res), 10);
+	ck_assert_int_eq(tlsguard_result_check_outcome(res, 10), TLSGUARD_CHECK_ERROR);
 	ck_assert_int_eq(tlsguard_result_check_outcome(res, SIZE_MAX), TLSGUARD_CHECK_ERROR);
-	ck_assert_ptr_null(tlsguard_result_check_name(res, 9));
+	ck_assert_ptr_null(tlsguard_result_check_name(res, 10));
 	ck_assert_ptr_null(tlsguard_result_check_name(res, SIZE_MAX));
 	ck_assert_int_eq(tlsguard_result_has_event(res, 0), 0);
 	ck_assert_int_eq(tlsguard_result_has_event(res, 9999), 0);

@@ -861,7 +861,7 @@ START_TEST(test_empty_file)
 	st = open_ok(path, 1);
 	seen_ok(st, "e.example.test", 443, 1, 1);
 	tg_store_close(st);
-	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"), TG_STORE_SCHEMA_VERSION);
 }
 END_TEST
 
@@ -974,7 +974,7 @@ START_TEST(test_foreign_db)
 	ck_assert_int_eq(tg_store_check(st, NULL, 0), 0);
 	tg_store_close(st);
 	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM notes WHERE t = 'keep me'"), 1);
-	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"), TG_STORE_SCHEMA_VERSION);
 }
 END_TEST
 
