@@ -36,8 +36,11 @@
  *   - max_rows > 0 and more than max_rows records are kept: the oldest are
  *     deleted down to max_rows - max_rows / 10 (at least 1 kept), so that
  *     the cost of a compaction is spread over a tenth of max_rows appends;
- *   - retention > 0: then the oldest records (in seq order, stopping at the
- *     first that is not) with time < obs->time - retention are deleted.
+ *   - retention > 0: once the oldest record is older than
+ *     obs->time - retention - retention / 10, the oldest records (in seq
+ *     order, stopping at the first that is not) with time <
+ *     obs->time - retention are deleted (amortised: one compaction per
+ *     tenth of the retention, not one per append).
  *   The deleted prefix [N0, N0') is folded into the stored frontier at the
  *   compacted size N0 (log_state.base_frontier, at most 64 hashes), tree
  *   heads below N0' are deleted (the one at N0' is kept: verification
@@ -101,7 +104,6 @@ enum {
 	S_WALK_PORT,
 	S_WALK_PORT_NEXT,
 	S_LATEST,
-	S_LATEST_NEXT,
 	S_SUMMARY_GET,
 	S_HEAD_GET,
 	S_VERIFY_ROWS,
@@ -732,10 +734,15 @@ static int compaction_cut(struct tg_store *st, const struct log_state *ls, int64
 		if ((src = sqlite3_bind_int64(s, 1, c)) != SQLITE_OK)
 			return bind_fail(st, s, src, err, errlen);
 		/* A gap or a malformed row stops here; folding the prefix below
-		 * refuses it with a message. */
+		 * refuses it with a message. Amortised like max_rows: nothing is
+		 * compacted until the oldest record is a tenth of the retention
+		 * past it, then everything past it goes at once. */
+		bool first = true;
 		while ((src = sqlite3_step(s)) == SQLITE_ROW && c < ls->size - 1 && col_int(s, 0, &seq) == 0 && seq == c &&
-		       col_int(s, 1, &t) == 0 && t < cutoff)
+		       col_int(s, 1, &t) == 0 && t < (first ? cutoff - lim->retention / 10 : cutoff)) {
+			first = false;
 			c++;
+		}
 		sqlite3_reset(s);
 		if (src != SQLITE_ROW && src != SQLITE_DONE)
 			return tg_store_db_error(st, src, "cannot read the oldest history records", err, errlen);
@@ -1069,11 +1076,21 @@ out:
 	return rc;
 }
 
-#define LATEST_INNER                                                                                                \
-	"SELECT seq AS s, row_number() OVER (PARTITION BY address ORDER BY time DESC, seq DESC) AS rn"                \
-	" FROM observation WHERE host = ?1 AND port = ?2 AND verdict = 1 AND time >= ?3 AND address <> ''"           \
-	" AND address <> ?6"
-#define LATEST_OUTER " JOIN observation o ON o.seq = w.s LEFT JOIN chain c ON c.id = o.chain_id WHERE w.rn = 1"  \
+/* The newest accepted record of each address, one index seek per address
+ * (a skip-scan over observation_address: the recursive part walks the
+ * distinct addresses after ?7, the subquery takes each one's newest record
+ * since ?3), so the cost grows with the number of addresses, not with the
+ * number of connections in the window. */
+#define LATEST_SQL                                                                                              \
+	"WITH RECURSIVE a(addr) AS ("                                                                                \
+	" SELECT (SELECT min(address) FROM observation WHERE host = ?1 AND port = ?2 AND verdict = 1"              \
+	" AND address > ?7)"                                                                                        \
+	" UNION ALL SELECT (SELECT min(address) FROM observation WHERE host = ?1 AND port = ?2 AND verdict = 1"    \
+	" AND address > a.addr) FROM a WHERE a.addr IS NOT NULL)"                                                   \
+	" SELECT " OBS_COLUMNS " FROM a JOIN observation o ON o.seq = (SELECT seq FROM observation"                \
+	" WHERE host = ?1 AND port = ?2 AND verdict = 1 AND address = a.addr AND time >= ?3"                        \
+	" ORDER BY time DESC, seq DESC LIMIT 1)"                                                                    \
+	" LEFT JOIN chain c ON c.id = o.chain_id WHERE a.addr IS NOT NULL AND a.addr <> ?6"                        \
 	" ORDER BY o.address LIMIT ?5"
 
 int tg_history_latest_by_address(struct tg_store *st, const char *host, unsigned port, int64_t since,
@@ -1110,14 +1127,9 @@ int tg_history_latest_by_address(struct tg_store *st, const char *host, unsigned
 	for (;;) {
 		q.limit = BATCH;
 		tg_store_lock(st);
-		/* Keyset on the address: the next batch starts after the last. */
-		if (!next)
-			n = read_batch(st, S_LATEST, "SELECT " OBS_COLUMNS " FROM (" LATEST_INNER ") w" LATEST_OUTER, &q,
-			               batch, err, errlen);
-		else
-			n = read_batch(st, S_LATEST_NEXT,
-			               "SELECT " OBS_COLUMNS " FROM (" LATEST_INNER " AND address > ?7) w" LATEST_OUTER, &q,
-			               batch, err, errlen);
+		/* Keyset on the address: the next batch starts after the last
+		 * (?7, "" for the first, which also skips empty addresses). */
+		n = read_batch(st, S_LATEST, LATEST_SQL, &q, batch, err, errlen);
 		tg_store_unlock(st);
 		if (n < 0) {
 			rc = n;

@@ -6,6 +6,11 @@
  * Both sides start from DER bytes (tlsguard must decode what it is given),
  * and GnuTLS is asked for the host name and server purpose too, so the two
  * do comparable work. Runs alternate, best of several rounds is kept.
+ * A last row adds the consistency checks (issue 5) to the RSA chain: every
+ * evaluation reads the host's history and summary and appends its
+ * observation to the Merkle log in the store (SQLite, WAL; probe off), and
+ * is compared with tlsguard without them. The store goes to $TG_BENCH_DIR
+ * (default /tmp): put it on a real disk to include fsync costs.
  * This is a benchmark, not a test: it never fails on timing.
  */
 #include "config.h"
@@ -14,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -59,6 +65,86 @@ static int run_tlsguard(const tlsguard_ctx *ctx, struct chain *c, long n)
 		tlsguard_result_free(res);
 	}
 	return 0;
+}
+
+/* Like run_tlsguard, through a request that carries a peer address (the
+ * consistency check compares addresses). */
+static int run_tlsguard_addr(const tlsguard_ctx *ctx, struct chain *c, long n)
+{
+	tlsguard_request *req = NULL;
+	long i;
+
+	if (tlsguard_request_new(&req, "good.example.test", 17) != 0 || tlsguard_request_set_port(req, 443) != 0 ||
+	    tlsguard_request_set_address(req, "192.0.2.10") != 0 ||
+	    tlsguard_request_add_cert(req, c->der[0].data, c->der[0].size) != 0 ||
+	    tlsguard_request_add_cert(req, c->der[1].data, c->der[1].size) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		tlsguard_result *res = NULL;
+		int rc = tlsguard_verify(ctx, req, &res);
+		if (rc != 0 || tlsguard_result_verdict(res) != TLSGUARD_ACCEPT) {
+			fprintf(stderr, "bench: tlsguard with consistency checks rejected the %s chain (%s)\n", c->label,
+			        tlsguard_strerror(rc));
+			tlsguard_result_free(res);
+			tlsguard_request_free(req);
+			return -1;
+		}
+		tlsguard_result_free(res);
+	}
+	tlsguard_request_free(req);
+	return 0;
+}
+
+/* The RSA chain with and without consistency checks, same run. */
+static int bench_consistency(const char *dir, struct chain *c)
+{
+	const char *base = getenv("TG_BENCH_DIR") ? getenv("TG_BENCH_DIR") : "/tmp";
+	static const char conf[] = "[default]\nconsistency = enforce\nprobe = off\n";
+	char tmpl[4096], root[4096], store[4200], cmd[4300];
+	tlsguard_ctx *plain = NULL, *cons = NULL;
+	double best_plain = 1e9, best_cons = 1e9, t0, dt;
+	long n = 2000;
+	int r, rc = -1;
+
+	snprintf(tmpl, sizeof(tmpl), "%s/tlsguard-bench-XXXXXX", base);
+	if (mkdtemp(tmpl) == NULL) {
+		fprintf(stderr, "bench: cannot make a directory in %s\n", base);
+		return -1;
+	}
+	snprintf(store, sizeof(store), "%s/store.db", tmpl);
+	snprintf(root, sizeof(root), "%s/%s", dir, c->root);
+	if (tlsguard_ctx_new(&plain, TLSGUARD_CTX_NO_SYSTEM_CA) != 0 || tlsguard_ctx_add_ca(plain, root) != 0 ||
+	    tlsguard_ctx_set_time(plain, 1780272000) != 0 || tlsguard_ctx_new(&cons, TLSGUARD_CTX_NO_SYSTEM_CA) != 0 ||
+	    tlsguard_ctx_add_ca(cons, root) != 0 || tlsguard_ctx_set_time(cons, 1780272000) != 0 ||
+	    tlsguard_ctx_set_store(cons, store) != 0 || tlsguard_ctx_load_config_mem(cons, conf, strlen(conf), "bench") != 0) {
+		fprintf(stderr, "bench: context with consistency checks: %s\n", cons ? tlsguard_ctx_last_error(cons) : "");
+		goto out;
+	}
+	for (r = 0; r < ROUNDS; r++) {
+		t0 = now_sec();
+		if (run_tlsguard_addr(plain, c, n) < 0)
+			goto out;
+		dt = (now_sec() - t0) / (double)n;
+		best_plain = dt < best_plain ? dt : best_plain;
+		t0 = now_sec();
+		if (run_tlsguard_addr(cons, c, n) < 0)
+			goto out;
+		dt = (now_sec() - t0) / (double)n;
+		best_cons = dt < best_cons ? dt : best_cons;
+	}
+	printf("%-12s %14.0f %14.0f %14s %8.3f %+9.1f%%   <- consistency checks on (vs tlsguard without)\n",
+	       "RSA+history", 1 / best_cons, 1 / best_plain, "-", best_cons / best_plain,
+	       (best_cons / best_plain - 1) * 100);
+	printf("%-12s   per verification: %.1f us with the history (store in %s), %.1f us without; %ld records\n", "",
+	       best_cons * 1e6, base, best_plain * 1e6, n * ROUNDS);
+	rc = 0;
+out:
+	tlsguard_ctx_free(plain);
+	tlsguard_ctx_free(cons);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench: cannot remove %s\n", tmpl);
+	return rc;
 }
 
 static int run_gnutls(gnutls_x509_trust_list_t tl, struct chain *c, long n)
@@ -174,6 +260,8 @@ int main(void)
 		       best_tg * 1e6, best_gt * 1e6, best_dec * 1e6);
 		if (best_tg / best_gt > 1.10)
 			worst = 1;
+		if (ci == 0 && bench_consistency(dir, c) < 0)
+			return 1;
 		tlsguard_ctx_free(ctx);
 		gnutls_x509_trust_list_deinit(tl, 1);
 		gnutls_free(c->der[0].data);
