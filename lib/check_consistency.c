@@ -65,9 +65,9 @@ struct peer {
 };
 
 struct summary_set {
-	struct tg_hist_summary rows[MAX_SUMMARY];
-	size_t n;
-	bool truncated;
+	struct tg_hist_summary *rows; /* grown as rows come, up to MAX_SUMMARY */
+	size_t n, cap;
+	bool truncated, oom;
 };
 
 struct state {
@@ -75,8 +75,9 @@ struct state {
 	struct tg_store *st;
 	unsigned port;
 	struct summary_set keys, issuers, anchors;
-	struct peer peers[MAX_PEERS];
-	size_t npeers;
+	struct peer *peers;        /* grown as peers come, up to MAX_PEERS */
+	size_t npeers, peers_cap;
+	bool oom;
 	char err[TG_ERRBUF];
 };
 
@@ -196,6 +197,16 @@ static int add_summary(const struct tg_hist_summary *s, void *ud)
 		set->truncated = true;
 		return 1;
 	}
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 8;
+		void *g = tg_realloc(set->rows, cap * sizeof(*set->rows));
+		if (g == NULL) {
+			set->oom = true;
+			return 1;
+		}
+		set->rows = g;
+		set->cap = cap;
+	}
 	set->rows[set->n++] = *s;
 	return 0;
 }
@@ -204,6 +215,8 @@ static int load_summary(struct state *S, int kind, struct summary_set *set)
 {
 	int rc = tg_history_summary_foreach(S->st, S->e->req->host, S->port, kind, add_summary, set, S->err,
 	                                    sizeof(S->err));
+	if (set->oom)
+		return TLSGUARD_E_NOMEM;
 	return rc < 0 ? rc : 0;
 }
 
@@ -332,6 +345,39 @@ static struct peer *find_peer(struct state *S, const char *address)
 	return NULL;
 }
 
+/* A zeroed peer at the end of the list; NULL when MAX_PEERS are listed or
+ * memory ran out (S->oom). */
+static struct peer *peer_slot(struct state *S)
+{
+	struct peer *p;
+	if (S->npeers == MAX_PEERS)
+		return NULL;
+	if (S->npeers == S->peers_cap) {
+		size_t cap = S->peers_cap ? S->peers_cap * 2 : 4;
+		void *g = tg_realloc(S->peers, cap * sizeof(*S->peers));
+		if (g == NULL) {
+			S->oom = true;
+			return NULL;
+		}
+		S->peers = g;
+		S->peers_cap = cap;
+	}
+	p = &S->peers[S->npeers++];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+static void state_free(struct state *S)
+{
+	if (S == NULL)
+		return;
+	tg_free(S->keys.rows);
+	tg_free(S->issuers.rows);
+	tg_free(S->anchors.rows);
+	tg_free(S->peers);
+	tg_free(S);
+}
+
 static int add_history_peer(const struct tg_observation *o, void *ud)
 {
 	struct state *S = ud;
@@ -339,10 +385,8 @@ static int add_history_peer(const struct tg_observation *o, void *ud)
 
 	if (find_peer(S, o->address) != NULL)
 		return 0; /* probed just now: the fresh answer counts */
-	if (S->npeers == MAX_PEERS)
+	if ((p = peer_slot(S)) == NULL)
 		return 1;
-	p = &S->peers[S->npeers++];
-	memset(p, 0, sizeof(*p));
 	p->obs = *o;
 	p->from_probe = o->source == TG_OBS_PROBE;
 	p->status = TLSGUARD_PEER_AGREES; /* decided in compare() */
@@ -403,10 +447,8 @@ static void history_limits(const struct tg_eval *e, struct tg_history_limits *li
 static struct peer *new_peer(struct state *S, const char *address)
 {
 	struct peer *p;
-	if (S->npeers == MAX_PEERS)
+	if ((p = peer_slot(S)) == NULL)
 		return NULL;
-	p = &S->peers[S->npeers++];
-	memset(p, 0, sizeof(*p));
 	tg_snprintf(p->obs.address, sizeof(p->obs.address), "%s", address);
 	p->from_probe = true;
 	return p;
@@ -701,20 +743,22 @@ static int run(struct tg_eval *e)
 		goto failed;
 	rc = tg_history_latest_by_address(S->st, o->host, S->port, e->now - (int64_t)e->pol.window, o->address,
 	                                  add_history_peer, S, S->err, sizeof(S->err));
+	if (S->oom)
+		rc = TLSGUARD_E_NOMEM;
 	if (rc < 0)
 		goto failed;
 	compare(S);
 	rc = publish_peers(S);
-	tg_free(S);
+	state_free(S);
 	return rc != 0 ? rc : TLSGUARD_CHECK_PASS;
 failed:
 	if (rc != TLSGUARD_E_NOMEM) {
 		char why[TG_ERRBUF];
 		tg_snprintf(why, sizeof(why), "%s", S->err);
-		tg_free(S);
+		state_free(S);
 		return store_failed(e, rc, why);
 	}
-	tg_free(S);
+	state_free(S);
 	return rc;
 }
 

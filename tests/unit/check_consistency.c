@@ -368,6 +368,64 @@ START_TEST(unusable_store_fails_closed)
 }
 END_TEST
 
+/* Every allocation of an evaluation with the consistency check made to
+ * fail in turn: the forged address is never accepted, the genuine one only
+ * when the evaluation completed without error, and nothing crashes or
+ * leaks (ASan). */
+static tlsguard_request *make_req(const char *chain, const char *host, const char *address)
+{
+	struct test_chain c;
+	tlsguard_request *req = NULL;
+	size_t i;
+
+	chain_load(&c, chain);
+	ck_assert_int_eq(tlsguard_request_new(&req, host, strlen(host)), 0);
+	ck_assert_int_eq(tlsguard_request_set_address(req, address), 0);
+	for (i = 0; i < c.n; i++)
+		ck_assert_int_eq(tlsguard_request_add_cert(req, c.der[i], c.len[i]), 0);
+	chain_free(&c);
+	return req;
+}
+
+START_TEST(allocation_failures_fail_closed)
+{
+	tlsguard_request *forged = make_req("forged-chain.pem", GOOD, "127.0.0.3");
+	tlsguard_request *genuine = make_req("good-chain.pem", GOOD, "127.0.0.2");
+	tlsguard_ctx *ctx = cons_ctx(NULL, 0);
+	tlsguard_result *res = NULL;
+	unsigned long n, made = 0;
+	int rc;
+
+	ck_assert_int_eq(tlsguard_verify(ctx, genuine, &res), 0);
+	expect(res, TLSGUARD_ACCEPT);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+	for (n = 1; n < 10000; n++) {
+		ctx = cons_ctx(NULL, 0);
+		res = NULL;
+		tg_alloc_fail_at(n);
+		rc = tlsguard_verify(ctx, forged, &res);
+		made = tg_alloc_fail_at(0);
+		ck_assert_msg(rc == 0 || rc == TLSGUARD_E_NOMEM, "n=%lu: rc %d", n, rc);
+		ck_assert_msg(tlsguard_result_verdict(res) == TLSGUARD_REJECT, "n=%lu: forged chain accepted", n);
+		tlsguard_result_free(res);
+		res = NULL;
+		tg_alloc_fail_at(n);
+		rc = tlsguard_verify(ctx, genuine, &res);
+		tg_alloc_fail_at(0);
+		if (tlsguard_result_verdict(res) == TLSGUARD_ACCEPT)
+			ck_assert_msg(rc == 0 && tlsguard_result_error(res) == 0, "n=%lu: accepted with rc %d", n, rc);
+		tlsguard_result_free(res);
+		tlsguard_ctx_free(ctx);
+		if (made < n)
+			break; /* the forged run needed fewer allocations: all were tried */
+	}
+	ck_assert_msg(made < n, "still failing after %lu allocations", n);
+	tlsguard_request_free(forged);
+	tlsguard_request_free(genuine);
+}
+END_TEST
+
 /* ---- configuration and API ----------------------------------------------- */
 
 static void config_rejects(const char *text, const char *msg)
@@ -704,6 +762,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, every_connection_is_recorded);
 	tcase_add_test(tc, off_records_nothing);
 	tcase_add_test(tc, unusable_store_fails_closed);
+	tcase_add_test(tc, allocation_failures_fail_closed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("config");
