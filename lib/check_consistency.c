@@ -54,6 +54,8 @@
 #include "tg_probe.h"
 
 #define MAX_PEERS 64     /* addresses compared with, at most */
+/* Fatal CT events, which a probed chain cannot be judged by (no TLS SCTs). */
+#define CT_CODES ((UINT64_C(1) << TLSGUARD_EV_CT_MISSING) | (UINT64_C(1) << TLSGUARD_EV_CT_POLICY_NOT_MET))
 #define MAX_SUMMARY 256  /* summary rows of one kind read per host */
 
 struct peer {
@@ -327,12 +329,13 @@ static int rank_cmp(struct rank a, struct rank b)
 
 /* ---- peers ---- */
 
+/* One address, whatever its spelling (request addresses and config
+ * addresses are canonical already; resolver output may not be). */
 static bool same_address(const char *a, const char *b)
 {
-	unsigned char x[16], y[16];
-	int nx = tg_ip_parse(a, x), ny = tg_ip_parse(b, y);
-	if (nx != 0 && nx == ny)
-		return memcmp(x, y, (size_t)nx) == 0;
+	char x[TG_ADDR_TEXT], y[TG_ADDR_TEXT];
+	if (tg_ip_canonical(a, x, sizeof(x)) == 0 && tg_ip_canonical(b, y, sizeof(y)) == 0)
+		return strcmp(x, y) == 0;
 	return strcmp(a, b) == 0;
 }
 
@@ -431,7 +434,15 @@ static int evaluate_probed(struct tg_eval *e, const struct tg_probe_result *r, s
 	for (i = 0; res != NULL && i < res->nevents; i++)
 		if (res->events[i].severity == TLSGUARD_SEV_FATAL && res->events[i].code < 64)
 			o->fatal_codes |= UINT64_C(1) << res->events[i].code;
-	o->verdict = res != NULL && res->error == 0 && o->fatal_codes == 0 ? TLSGUARD_ACCEPT : TLSGUARD_REJECT;
+	/* The probe keeps only the certificates: SCTs a server sends in the
+	 * TLS extension or a stapled OCSP response never reach this
+	 * evaluation. Missing SCTs therefore prove nothing about a probed
+	 * address: its CT status is unknown, and a chain refused only for CT
+	 * still counts as a view (one that differs, where it does). */
+	if (o->ct == TG_OBS_CT_NOT_COMPLIANT)
+		o->ct = TG_OBS_CT_UNKNOWN;
+	o->verdict = res != NULL && res->error == 0 && (o->fatal_codes & ~CT_CODES) == 0 ? TLSGUARD_ACCEPT
+	                                                                                 : TLSGUARD_REJECT;
 out:
 	tlsguard_result_free(res);
 	tlsguard_request_free(req);
@@ -482,18 +493,35 @@ static int probe(struct state *S)
 		}
 		return 0;
 	}
-	for (i = 0; i < nfound && n < e->pol.probe_max; i++)
-		if (!same_address(found[i], e->req->address))
-			memcpy(addrs[n++], found[i], TG_ADDR_LEN);
+	/* Canonical spellings only: an address the library cannot use (a
+	 * scoped link-local one from the resolver, say) is listed as
+	 * unreachable, never an error that would refuse the connection. */
+	for (i = 0; i < nfound && n < e->pol.probe_max; i++) {
+		struct peer *p;
+		if (tg_ip_canonical(found[i], addrs[n], TG_ADDR_LEN) == 0) {
+			if (!same_address(addrs[n], e->req->address))
+				n++;
+		} else if ((p = new_peer(S, found[i])) != NULL) {
+			p->status = TLSGUARD_PEER_UNREACHABLE;
+			tg_snprintf(p->error, sizeof(p->error), "not probed: '%s' is not an address tlsguard can use", found[i]);
+		}
+	}
 	if (n == 0)
-		return 0;
+		return S->oom ? TLSGUARD_E_NOMEM : 0;
 	if ((results = tg_calloc(n, sizeof(*results))) == NULL)
 		return TLSGUARD_E_NOMEM;
 	rc = tg_probe(e->req->host, port_of(e), (const char(*)[TG_ADDR_LEN])addrs, n, deadline, results, S->err,
 	              sizeof(S->err));
 	if (rc != 0) {
+		struct peer *p;
 		tg_free(results);
-		return rc;
+		if (rc == TLSGUARD_E_NOMEM)
+			return rc;
+		if ((p = new_peer(S, "")) != NULL) {
+			p->status = TLSGUARD_PEER_UNREACHABLE;
+			tg_snprintf(p->error, sizeof(p->error), "probe failed: %s", S->err);
+		}
+		return S->oom ? TLSGUARD_E_NOMEM : 0;
 	}
 	history_limits(e, &lim);
 	for (i = 0; i < n && rc == 0; i++) {
@@ -506,8 +534,15 @@ static int probe(struct state *S)
 			tg_snprintf(p->error, sizeof(p->error), "%s", r->error);
 			continue;
 		}
-		if ((rc = evaluate_probed(e, r, &p->obs)) != 0)
-			break;
+		if ((rc = evaluate_probed(e, r, &p->obs)) != 0) {
+			if (rc == TLSGUARD_E_NOMEM)
+				break;
+			p->status = TLSGUARD_PEER_UNREACHABLE;
+			tg_snprintf(p->error, sizeof(p->error), "the chain it served could not be evaluated: %s",
+			            tlsguard_strerror(rc));
+			rc = 0;
+			continue;
+		}
 		p->status = p->obs.verdict == TLSGUARD_ACCEPT ? TLSGUARD_PEER_AGREES : TLSGUARD_PEER_REJECTED;
 		/* The history is the probe's cache (and its evidence). */
 		if ((rc = tg_history_append(S->st, &p->obs, &lim, S->err, sizeof(S->err))) != 0)
@@ -516,7 +551,7 @@ static int probe(struct state *S)
 	for (i = 0; i < n; i++)
 		tg_probe_result_clear(&results[i]);
 	tg_free(results);
-	return rc;
+	return rc == 0 && S->oom ? TLSGUARD_E_NOMEM : rc;
 }
 
 static bool should_probe(struct state *S, bool novel)

@@ -789,8 +789,7 @@ int tg_addrs_parse_list(const char *v, char (**out)[TG_ADDR_TEXT], size_t *n, ch
 	*out = NULL;
 	*n = 0;
 	for (;;) {
-		unsigned char ip[16];
-		char one[TG_ADDR_TEXT];
+		char one[TG_ADDR_TEXT], canon[TG_ADDR_TEXT];
 		size_t len, k;
 		void *grown;
 
@@ -805,10 +804,12 @@ int tg_addrs_parse_list(const char *v, char (**out)[TG_ADDR_TEXT], size_t *n, ch
 		memcpy(one, s, len);
 		one[len] = '\0';
 		s += len;
-		if (tg_ip_parse(one, ip) == 0) {
+		if (tg_ip_canonical(one, canon, sizeof(canon)) != 0) {
 			tg_snprintf(err, errlen, "'%s' is not a numeric IPv4 or IPv6 address", one);
 			goto bad;
 		}
+		memcpy(one, canon, strlen(canon) + 1);
+		len = strlen(one);
 		for (k = 0; k < cnt && strcmp(a[k], one) != 0; k++)
 			;
 		if (k < cnt)

@@ -918,7 +918,9 @@ int tg_history_append(struct tg_store *st, struct tg_observation *obs, const str
 	if ((rc = frontier_root(ls->f, (uint64_t)ls->size, root)) != 0 ||
 	    (rc = insert_head(st, ls->size, root, o.time, err, errlen)) != 0)
 		goto out;
-	if (o.source == TG_OBS_CONNECTION &&
+	/* Only connections that reached a trust anchor teach the summary: a
+	 * chain anyone can make up (no anchor) must not fill it. */
+	if (o.source == TG_OBS_CONNECTION && !is_zero(o.anchor_spki, sizeof(o.anchor_spki)) &&
 	    ((rc = summary_add(st, &o, TG_HIST_KEY, o.leaf_spki, "", err, errlen)) != 0 ||
 	     (rc = summary_add(st, &o, TG_HIST_ISSUER, o.issuer_spki, o.issuer_name, err, errlen)) != 0 ||
 	     (rc = summary_add(st, &o, TG_HIST_ANCHOR, o.anchor_spki, o.anchor_name, err, errlen)) != 0))
@@ -1242,7 +1244,7 @@ int tg_history_summary_foreach(struct tg_store *st, const char *host, unsigned p
 	if ((rc = tg_store_stmt(st, S_SUMMARY_GET,
 	                        "SELECT host, port, kind, hash, name, first_seen, last_seen, accepted, rejected,"
 	                        " last_rejected, last_rejected_codes FROM host_summary WHERE host = ?1 AND port = ?2 AND"
-	                        " kind = ?3 ORDER BY first_seen, hash", &s, err, errlen)) != 0)
+	                        " kind = ?3 ORDER BY accepted = 0, first_seen, hash", &s, err, errlen)) != 0)
 		goto unlock;
 	if ((src = sqlite3_bind_text(s, 1, host, -1, SQLITE_STATIC)) != SQLITE_OK ||
 	    (src = sqlite3_bind_int64(s, 2, port)) != SQLITE_OK || (src = sqlite3_bind_int(s, 3, kind)) != SQLITE_OK) {

@@ -54,7 +54,9 @@ int tlsguard_store_history(tlsguard_store *h, const char *host, unsigned port, s
 		tg_snprintf(err, errlen, "'%.80s' is not a host name", host);
 		return TLSGUARD_E_INVALID;
 	}
-	return tg_history_foreach(st, host ? norm : NULL, port, (int64_t)limit, history_one, &w, err, errlen);
+	/* A limit past what the log can hold means all of it. */
+	return tg_history_foreach(st, host ? norm : NULL, port, limit > (size_t)INT64_MAX ? 0 : (int64_t)limit,
+	                          history_one, &w, err, errlen);
 }
 
 _Static_assert(sizeof(struct tlsguard_observation) == sizeof(struct tg_observation), "the wrapper adds nothing");

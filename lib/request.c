@@ -50,11 +50,11 @@ int tlsguard_request_set_port(tlsguard_request *req, unsigned port)
 
 int tlsguard_request_set_address(tlsguard_request *req, const char *addr)
 {
-	unsigned char ip[16];
-	if (req == NULL || addr == NULL || strlen(addr) >= sizeof(req->address) || tg_ip_parse(addr, ip) == 0)
+	/* Canonical text: the consistency check compares addresses as text
+	 * in the history ("::ffff:192.0.2.1" and "192.0.2.1" are one peer). */
+	if (req == NULL || addr == NULL || strlen(addr) >= sizeof(req->address))
 		return TLSGUARD_E_INVALID;
-	memcpy(req->address, addr, strlen(addr) + 1);
-	return 0;
+	return tg_ip_canonical(addr, req->address, sizeof(req->address));
 }
 
 static int copy_buf(struct tg_buf *b, const unsigned char *der, size_t len)

@@ -137,8 +137,10 @@ static const char *const migrations[] = {
 	");"
 	/* newest accepted record per address of host:port since T */
 	"CREATE INDEX observation_address ON observation (host, port, verdict, address, time);"
-	/* newest first for host:port (and last time per source) */
+	/* newest first for host:port */
 	"CREATE INDEX observation_host ON observation (host, port, time);"
+	/* last time per source (the probe cache) */
+	"CREATE INDEX observation_source ON observation (host, port, source, time);"
 	/* compaction deletes chains no record uses any more (and the foreign
 	 * key check on that delete needs it too) */
 	"CREATE INDEX observation_chain ON observation (chain_id);"

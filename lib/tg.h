@@ -435,6 +435,10 @@ bool tg_dns_match(const char *pattern, size_t plen, const char *host);
 int tg_host_normalize(const char *in, size_t len, char *out);
 /* 4 or 16 bytes into @out if @s is an IPv4/IPv6 literal, else 0. */
 int tg_ip_parse(const char *s, unsigned char out[16]);
+/* The canonical text of an IPv4 or IPv6 literal (inet_ntop's; an
+ * IPv4-mapped IPv6 address as plain IPv4), so that one address has one
+ * spelling in requests, config and the history. 0 or TLSGUARD_E_INVALID. */
+int tg_ip_canonical(const char *s, char *out, size_t outlen);
 int tg_snprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* "2024-01-02 03:04:05 UTC" */
 void tg_format_time(int64_t t, char *buf, size_t len);

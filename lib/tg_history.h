@@ -103,8 +103,9 @@ struct tg_hist_summary {
 	int64_t last_rejected;       /* time of the last rejection, 0 none */
 	uint64_t last_rejected_codes; /* fatal_codes of that rejection */
 };
-/* Summary rows of host:port of @kind, oldest first_seen first. Returns the
- * number visited or a negative code. */
+/* Summary rows of host:port of @kind: rows with accepted connections first,
+ * then by first_seen. Only connections whose chain reached a trust anchor
+ * are summarised. Returns the number visited or a negative code. */
 int tg_history_summary_foreach(struct tg_store *st, const char *host, unsigned port, int kind,
                                int (*fn)(const struct tg_hist_summary *s, void *ud), void *ud, char *err,
                                size_t errlen);

@@ -34,6 +34,24 @@ int tg_ip_parse(const char *s, unsigned char out[16])
 	return 0;
 }
 
+int tg_ip_canonical(const char *s, char *out, size_t outlen)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	unsigned char ip[16];
+	int n = s != NULL ? tg_ip_parse(s, ip) : 0;
+
+	if (n == 0)
+		return TLSGUARD_E_INVALID;
+	/* A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d. */
+	if (n == 16 && memcmp(ip, mapped, sizeof(mapped)) == 0) {
+		memmove(ip, ip + 12, 4);
+		n = 4;
+	}
+	if (inet_ntop(n == 4 ? AF_INET : AF_INET6, ip, out, (socklen_t)outlen) == NULL)
+		return TLSGUARD_E_INVALID;
+	return 0;
+}
+
 static bool host_char_ok(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||

@@ -819,7 +819,7 @@ typedef void (*tlsguard_problem_cb)(int64_t seq, const char *message, void *user
  * today's log extends that head. Each problem names the record that was
  * altered, removed or moved.
  * \param head receives the current head as "SIZE:BASE64ROOT" (may be NULL;
- *   64 bytes suffice).
+ *   66 bytes always suffice).
  * \param records receives the number of records checked (may be NULL).
  * \param compacted receives the number of records compacted away by the
  *   retention rule, which the tree still covers (may be NULL).

@@ -234,8 +234,17 @@ bool tgp_peer_fallback(char *addr, size_t len, unsigned *port)
 	return ok;
 }
 
+static bool is_stream(int fd)
+{
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM;
+}
+
 /* connect(): remember this thread's last TCP connection attempt (also
- * non-blocking ones, EINPROGRESS), as the peer fallback above. */
+ * non-blocking ones, EINPROGRESS), as the peer fallback above. UDP
+ * sockets (the resolver's) are not recorded. */
 static int (*real_connect_slot)(int, const struct sockaddr *, socklen_t);
 TGP_HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -252,7 +261,7 @@ TGP_HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	    len > sizeof(tgp_t.last_peer))
 		return ret;
 	saved = errno;
-	if (ret == 0 || errno == EINPROGRESS || errno == EINTR) {
+	if ((ret == 0 || errno == EINPROGRESS || errno == EINTR) && is_stream(fd)) {
 		memset(&tgp_t.last_peer, 0, sizeof(tgp_t.last_peer));
 		memcpy(&tgp_t.last_peer, sa, len);
 		tgp_t.last_len = len;

@@ -274,6 +274,43 @@ START_TEST(ports_are_separate)
 }
 END_TEST
 
+/* One address, one spelling: a dual-stack socket's IPv4-mapped peer is the
+ * same peer as the plain IPv4 address the resolver gives, and is excluded
+ * from the comparison with itself. */
+START_TEST(addresses_are_canonical)
+{
+	tlsguard_ctx *ctx = cons_ctx("[" GOOD "]\naddresses = ::FFFF:127.0.0.2, 2001:DB8:0::1\n", 0);
+	tlsguard_request *req = NULL;
+	tlsguard_result *res;
+	struct tg_policy pol;
+
+	tg_policy_for_host(&ctx->cfg, GOOD, &pol);
+	ck_assert_uint_eq(pol.naddrs, 2);
+	ck_assert_str_eq(pol.addrs[0], "127.0.0.2");
+	ck_assert_str_eq(pol.addrs[1], "2001:db8::1");
+	ck_assert_int_eq(tlsguard_request_new(&req, GOOD, strlen(GOOD)), 0);
+	ck_assert_int_eq(tlsguard_request_set_address(req, "::ffff:127.0.0.3"), 0);
+	tlsguard_request_free(req);
+
+	res = verify_at(ctx, "good-chain.pem", GOOD, "::ffff:127.0.0.2", 443);
+	expect(res, TLSGUARD_ACCEPT);
+	ck_assert_str_eq(tlsguard_result_address(res), "127.0.0.2");
+	tlsguard_result_free(res);
+	/* The same address, spelt as plain IPv4: its own history is not a
+	 * peer that agrees with it. */
+	res = verify_at(ctx, "rotated-chain.pem", GOOD, "127.0.0.2", 443);
+	expect(res, TLSGUARD_ACCEPT);
+	ck_assert_int_eq(peer_status(res, "127.0.0.2", NULL), -1);
+	tlsguard_result_free(res);
+	/* And from another address, the genuine view is there. */
+	res = verify_at(ctx, "forged-chain.pem", GOOD, "::ffff:127.0.0.3", 443);
+	expect(res, TLSGUARD_REJECT);
+	ck_assert_int_eq(peer_status(res, "127.0.0.2", NULL), TLSGUARD_PEER_DIFFERS);
+	tlsguard_result_free(res);
+	tlsguard_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- recording ---------------------------------------------------------- */
 
 struct seen {
@@ -759,6 +796,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, report_only_warns);
 	tcase_add_test(tc, window_limits_history);
 	tcase_add_test(tc, ports_are_separate);
+	tcase_add_test(tc, addresses_are_canonical);
 	tcase_add_test(tc, every_connection_is_recorded);
 	tcase_add_test(tc, off_records_nothing);
 	tcase_add_test(tc, unusable_store_fails_closed);
