@@ -197,7 +197,9 @@ if [ -f "$shim" ] && command -v wget >/dev/null && [ "$(id -u)" = 0 ] && unshare
     local rc=0
     printf '\n=== wget under the tlsguard shim: https://good.example.test:%s/ at %s ===\n' "$wport" "$1"
     printf '127.0.0.1 localhost\n%s good.example.test\n' "$1" >"$logdir/hosts.$1"
-    TLSGUARD_CONFIG=$shimconf TLSGUARD_PRELOAD_LIBRARY=$build/lib/.libs/libtlsguard.so.0 LD_PRELOAD=$shim \
+    # TG_PRELOAD_RUNTIME: the sanitizer runtime a sanitizer build needs first.
+    TLSGUARD_CONFIG=$shimconf TLSGUARD_PRELOAD_LIBRARY=$build/lib/.libs/libtlsguard.so.0 \
+      LD_PRELOAD="${TG_PRELOAD_RUNTIME:+$TG_PRELOAD_RUNTIME }$shim" \
       SSL_CERT_FILE= unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$logdir/hosts.$1" \
       wget -nv --tries=1 -O - --ca-certificate="$logdir/cas.pem" "https://good.example.test:$wport/index.html" \
       2>&1 || rc=$?
