@@ -4,6 +4,7 @@
  * that each failure is reported as its own event). */
 #include "config.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "tg.h"
@@ -53,20 +54,194 @@ static void issuer_dn(gnutls_x509_crt_t crt, char *buf, size_t len)
 	}
 }
 
-static int run(struct tg_eval *e)
+/* Name types GnuTLS can check a certificate against (the rest of
+ * gnutls_x509_subject_alt_name_t is refused when constrained, see below). */
+static const gnutls_x509_subject_alt_name_t nc_types[] = {GNUTLS_SAN_DNSNAME, GNUTLS_SAN_RFC822NAME, GNUTLS_SAN_DN,
+                                                          GNUTLS_SAN_IPADDRESS, GNUTLS_SAN_URI};
+
+static bool nc_type_known(unsigned type)
 {
-	gnutls_x509_crt_t list[TG_MAX_CHAIN];
-	unsigned status = 0, rest;
-	char text[512];
-	size_t i;
+	size_t k;
+	for (k = 0; k < sizeof(nc_types) / sizeof(nc_types[0]); k++)
+		if (type == (unsigned)nc_types[k])
+			return true;
+	return false;
+}
+
+/* The name constraints of @ca applied to path[0..below-1], as GnuTLS's
+ * own chain verification applies them (every name type it implements;
+ * a constraint of a type it does not implement refuses, as GnuTLS does):
+ * the manual path verification below must not be more lenient than the
+ * GnuTLS verification it replaces. Self-issued intermediates are exempt
+ * (RFC 5280 6.1.3 (b)). */
+static unsigned nc_status(const struct tg_eval *e, gnutls_x509_crt_t ca, size_t below)
+{
+	gnutls_x509_name_constraints_t nc;
+	gnutls_datum_t name;
+	unsigned crit = 0, type, k, status = 0;
+	size_t j, t;
 	int ret;
 
-	for (i = 0; i < e->npath; i++)
+	if (gnutls_x509_name_constraints_init(&nc) < 0)
+		return GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+	ret = gnutls_x509_crt_get_name_constraints(ca, nc, 0, &crit);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		goto out;
+	if (ret < 0) {
+		status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+		goto out;
+	}
+	for (k = 0; status == 0 && gnutls_x509_name_constraints_get_permitted(nc, k, &type, &name) >= 0; k++)
+		if (!nc_type_known(type))
+			status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+	for (k = 0; status == 0 && gnutls_x509_name_constraints_get_excluded(nc, k, &type, &name) >= 0; k++)
+		if (!nc_type_known(type))
+			status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+	for (j = 0; status == 0 && j < below; j++) {
+		gnutls_x509_crt_t sub = e->certs[e->path[j]];
+		if (j > 0 && tg_crt_self_issued(sub))
+			continue;
+		for (t = 0; t < sizeof(nc_types) / sizeof(nc_types[0]); t++)
+			if (!gnutls_x509_name_constraints_check_crt(nc, nc_types[t], sub)) {
+				status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+				break;
+			}
+	}
+out:
+	gnutls_x509_name_constraints_deinit(nc);
+	return status;
+}
+
+/* Verify the path link by link ourselves, in GnuTLS status bits. Used for
+ * paths with a self-issued intermediate (key rollover: "ICA' -> ICA'"),
+ * which gnutls_x509_trust_list_verify_crt2 cannot verify: its chain
+ * handling treats a certificate whose subject equals its issuer as the
+ * end of the chain (as if self-signed) and so never reaches the anchor
+ * above it (x509-limbo pathlen::self-issued-certs-pathlen). What was
+ * tried instead: GNUTLS_VERIFY_DO_NOT_ALLOW_UNSORTED_CHAIN (no effect on
+ * the self-issued cut), and verifying the chain with the self-issued
+ * certificates left out (their signatures then link nothing: rejected).
+ *
+ * Each link is gnutls_x509_crt_verify() of a certificate against exactly
+ * its issuer in the path (or the anchor), which checks the signature and
+ * that the issuer is a CA allowed to sign certificates; on top of that,
+ * explicitly and fail closed: every intermediate has basicConstraints
+ * cA=TRUE and, if it has keyUsage, keyCertSign; pathLenConstraint counted
+ * as RFC 5280 6.1.4 (k)-(m) counts it, self-issued intermediates not
+ * counted, the anchor's own pathLenConstraint applied as GnuTLS applies
+ * it; name constraints as GnuTLS applies them (nc_status). Validity and
+ * algorithm strength are the validity and crypto checks' (as with GnuTLS's
+ * verification, which runs with those checks disabled). */
+static unsigned verify_links(const struct tg_eval *e)
+{
+	const unsigned fail = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+	unsigned status = 0, max_path = UINT_MAX, crit, ca, ku;
+	int pathlen, ret;
+	size_t i;
+
+	if (e->anchor == NULL)
+		return GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
+	for (i = 0; i < e->npath; i++) {
+		gnutls_x509_crt_t c = e->certs[e->path[i]];
+		gnutls_x509_crt_t issuer = i + 1 < e->npath ? e->certs[e->path[i + 1]] : e->anchor;
+		unsigned st = 0;
+		if (gnutls_x509_crt_verify(c, &issuer, 1, VERIFY_FLAGS, &st) < 0)
+			return fail;
+		status |= st;
+		/* gnutls_x509_crt_verify() looks the issuer up by name: make
+		 * sure it took the one given and not, say, @c itself. */
+		if (!gnutls_x509_crt_check_issuer(c, issuer))
+			status |= GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND;
+	}
+	/* pathLenConstraint, from the anchor down (RFC 5280 6.1.4). */
+	crit = ca = 0;
+	pathlen = -1;
+	ret = gnutls_x509_crt_get_basic_constraints(e->anchor, &crit, &ca, &pathlen);
+	if (ret >= 0 && !ca)
+		return status | GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_CA;
+	if (ret >= 0 && pathlen >= 0)
+		max_path = (unsigned)pathlen;
+	for (i = e->npath - 1; i >= 1; i--) {
+		gnutls_x509_crt_t c = e->certs[e->path[i]];
+		crit = ca = 0;
+		pathlen = -1;
+		if (gnutls_x509_crt_get_basic_constraints(c, &crit, &ca, &pathlen) < 0 || !ca)
+			return status | GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_CA;
+		ret = gnutls_x509_crt_get_key_usage(c, &ku, &crit);
+		if (ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE && (ret < 0 || !(ku & GNUTLS_KEY_KEY_CERT_SIGN)))
+			return status | fail;
+		if (!tg_crt_self_issued(c)) {
+			if (max_path == 0)
+				return status | fail;
+			if (max_path != UINT_MAX)
+				max_path--;
+		}
+		if (pathlen >= 0 && (unsigned)pathlen < max_path)
+			max_path = (unsigned)pathlen;
+	}
+	/* Name constraints: the anchor's over the whole path, each
+	 * intermediate's over the certificates below it. */
+	status |= nc_status(e, e->anchor, e->npath);
+	for (i = 1; i < e->npath; i++)
+		status |= nc_status(e, e->certs[e->path[i]], i);
+	return status;
+}
+
+/* GnuTLS-style status of the path e->path up to e->anchor; see tg.h. */
+int tg_chain_path_status(const struct tg_eval *e, unsigned *status)
+{
+	gnutls_x509_crt_t list[TG_MAX_CHAIN];
+	bool self_issued = false;
+	size_t i;
+
+	*status = 0;
+	for (i = 0; i < e->npath; i++) {
 		list[i] = e->certs[e->path[i]];
-	ret = gnutls_x509_trust_list_verify_crt2(e->ctx->tl, list, (unsigned)e->npath, NULL, 0, VERIFY_FLAGS, &status,
-	                                         NULL);
-	if (ret < 0)
+		self_issued |= i > 0 && tg_crt_self_issued(list[i]);
+	}
+	if (self_issued && e->anchor != NULL) {
+		*status = verify_links(e);
+		return 0;
+	}
+	if (gnutls_x509_trust_list_verify_crt2(e->ctx->tl, list, (unsigned)e->npath, NULL, 0, VERIFY_FLAGS, status,
+	                                       NULL) < 0)
 		return TLSGUARD_E_INTERNAL;
+	return 0;
+}
+
+/* Intermediates of the path, self-issued ones not counted (RFC 5280 6.1
+ * does not count them for pathLenConstraint). */
+static unsigned path_depth(const struct tg_eval *e)
+{
+	unsigned depth = 0;
+	size_t i;
+	for (i = 1; i < e->npath; i++)
+		depth += !tg_crt_self_issued(e->certs[e->path[i]]);
+	return depth;
+}
+
+bool tg_chain_path_ok(const struct tg_eval *e, unsigned status)
+{
+	const unsigned others = GNUTLS_CERT_INSECURE_ALGORITHM | GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED;
+
+	/* Time and algorithm strength are other checks' (GNUTLS_CERT_INVALID
+	 * then only says that one of those was seen); anything else, or
+	 * GNUTLS_CERT_INVALID on its own, is a path GnuTLS refuses. */
+	if ((status & ~(others | GNUTLS_CERT_INVALID)) != 0 ||
+	    ((status & GNUTLS_CERT_INVALID) && !(status & others)))
+		return false;
+	return !(e->pol.set & TG_POL_MAX_DEPTH) || path_depth(e) <= e->pol.max_chain_depth;
+}
+
+static int run(struct tg_eval *e)
+{
+	unsigned status = 0, rest;
+	char text[512];
+	int ret;
+
+	ret = tg_chain_path_status(e, &status);
+	if (ret < 0)
+		return ret;
 	e->gnutls_status = status;
 
 	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
@@ -99,6 +274,11 @@ static int run(struct tg_eval *e)
 	                       GNUTLS_CERT_INSECURE_ALGORITHM | GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))) {
 		tg_event_add(e, TLSGUARD_EV_INVALID_CHAIN, TLSGUARD_SEV_FATAL, 0, "GnuTLS rejected the chain");
 	}
+	/* Web-PKI profile: at most max-chain-depth intermediates. */
+	if ((e->pol.set & TG_POL_MAX_DEPTH) && path_depth(e) > e->pol.max_chain_depth)
+		tg_event_add(e, TLSGUARD_EV_CHAIN_TOO_DEEP, TLSGUARD_SEV_FATAL, (int)e->path[e->npath - 1],
+		             "the path has %u intermediate certificates (self-issued ones not counted); "
+		             "max-chain-depth allows %u", path_depth(e), e->pol.max_chain_depth);
 	return TLSGUARD_CHECK_PASS;
 }
 

@@ -1,6 +1,7 @@
 /* Check "crypto": no certificate of the path is signed with MD5/MD2 (or
  * SHA-1 unless the policy allows it), and no key of the path or its trust
- * anchor is weak (RSA/DSA below min-rsa-bits, DSA at all, unknown curves).
+ * anchor is weak (RSA/DSA below min-rsa-bits, RSA moduli not a multiple of 8
+ * bits, DSA at all, unknown curves).
  * A trust anchor's signature on itself is not checked: nobody relies on it. */
 #include "config.h"
 
@@ -41,6 +42,8 @@ static void weak_key(const struct tg_eval *e, gnutls_x509_crt_t c, char *why, si
 	case GNUTLS_PK_RSA_PSS:
 		if (bits < e->pol.min_rsa_bits)
 			tg_snprintf(why, len, "RSA key of %u bits (minimum %u)", bits, e->pol.min_rsa_bits);
+		else if (bits % 8 != 0) /* CA/B Forum BR 6.1.5: a whole number of octets */
+			tg_snprintf(why, len, "RSA key of %u bits, not a multiple of 8", bits);
 		break;
 	case GNUTLS_PK_DSA:
 		tg_snprintf(why, len, "DSA key (%u bits)", bits);

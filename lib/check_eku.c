@@ -1,7 +1,11 @@
 /* Check "eku": the leaf may be used for TLS servers. A leaf with an
  * extendedKeyUsage extension must list serverAuth; an intermediate that
  * restricts EKU must allow serverAuth (or anyExtendedKeyUsage), as browsers
- * require. A leaf without the extension is accepted (RFC 5280). */
+ * require.
+ *
+ * Web-PKI profile (CA/B Forum BR 7.1.2.7.10, 7.1.2.1.2): the leaf must have
+ * the extension, not critical, not empty and without anyExtendedKeyUsage;
+ * a root from the context's own CA files must not have it. */
 #include "config.h"
 
 #include <string.h>
@@ -37,10 +41,67 @@ static int eku_allows(gnutls_x509_crt_t c, bool any_ok, char *list, size_t listl
 	return found;
 }
 
+/* Is the extendedKeyUsage extension of @c present, and critical? */
+static bool eku_ext(gnutls_x509_crt_t c, bool *critical)
+{
+	unsigned k;
+	for (k = 0;; k++) {
+		char oid[128];
+		size_t size = sizeof(oid);
+		unsigned crit = 0;
+		if (gnutls_x509_crt_get_extension_info(c, k, oid, &size, &crit) < 0)
+			return false;
+		if (!strcmp(oid, "2.5.29.37")) {
+			*critical = crit != 0;
+			return true;
+		}
+	}
+}
+
+static void leaf_profile(struct tg_eval *e, char *list, size_t listlen)
+{
+	gnutls_x509_crt_t leaf = e->certs[0];
+	bool critical = false;
+	unsigned i;
+
+	if (!eku_ext(leaf, &critical)) {
+		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
+		             "certificate 0 has no extendedKeyUsage extension (CA/B Forum BR 7.1.2.7.10)");
+		return;
+	}
+	if (critical)
+		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
+		             "certificate 0's extendedKeyUsage is marked critical (CA/B Forum BR 7.1.2.7.10)");
+	for (i = 0;; i++) {
+		char oid[128];
+		size_t size = sizeof(oid);
+		int ret = gnutls_x509_crt_get_key_purpose_oid(leaf, i, oid, &size, NULL);
+		if (ret < 0)
+			break;
+		if (!strcmp(oid, OID_ANY_EKU))
+			tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
+			             "certificate 0 allows any extended key usage (anyExtendedKeyUsage; CA/B Forum BR "
+			             "7.1.2.7.10)");
+	}
+	if (i == 0)
+		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
+		             "certificate 0 has an empty extendedKeyUsage extension (RFC 5280 4.2.1.12)");
+	(void)list;
+	(void)listlen;
+}
+
 static int run(struct tg_eval *e)
 {
 	char list[256];
 	size_t i;
+	bool critical;
+
+	leaf_profile(e, list, sizeof(list));
+	/* Roots only: an intermediate given as the trust anchor (a CA file
+	 * with an issuing CA) may restrict EKU like any intermediate. */
+	if (tg_anchor_profiled(e) && tg_crt_self_issued(e->anchor) && eku_ext(e->anchor, &critical))
+		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, -1,
+		             "the trust anchor (a root CA) has an extendedKeyUsage extension (CA/B Forum BR 7.1.2.1.2)");
 
 	for (i = 0; i < e->npath; i++) {
 		size_t idx = e->path[i];

@@ -4,13 +4,45 @@
  * CA/Browser Forum rules browsers apply: only a whole left-most label "*",
  * matching exactly one non-empty label, never for IP addresses, and never
  * directly under a single-label name ("*.com").
+ *
+ * Web-PKI profile: no wildcard directly over a public suffix either
+ * ("*.co.uk"), by the Public Suffix List of the distribution (libpsl and
+ * its publicsuffix data, never a copied list). By default only the list's
+ * ICANN section counts, as in browsers: the private section holds
+ * platform suffixes whose owners do hold wildcard certificates of their own
+ * ("*.github.io", "*.s3.amazonaws.com"). wildcard-public-suffix = all
+ * counts it too.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <string.h>
 
+#include <libpsl.h>
+
 #include "tg.h"
+
+static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
+static const psl_ctx_t *psl;
+
+static void psl_load(void)
+{
+	/* The newer of the list libpsl was built with and the distribution's
+	 * current file (publicsuffix package). Loaded once, for the life of
+	 * the process. */
+	psl = psl_latest(NULL);
+	if (psl == NULL)
+		psl = psl_builtin();
+}
+
+int tg_public_suffix(const char *name, bool private_too)
+{
+	pthread_once(&psl_once, psl_load);
+	if (psl == NULL)
+		return -1;
+	return psl_is_public_suffix2(psl, name, private_too ? PSL_TYPE_ANY : PSL_TYPE_ICANN) ? 1 : 0;
+}
 
 static int lc(int c)
 {
@@ -63,6 +95,7 @@ static int run(struct tg_eval *e)
 	size_t nlen = 0;
 	unsigned seq;
 	bool matched = false, any = false;
+	char suffix_wc[TG_MAX_HOST + 3] = ""; /* a wildcard refused for its public suffix */
 
 	for (seq = 0;; seq++) {
 		char buf[1024];
@@ -83,8 +116,27 @@ static int run(struct tg_eval *e)
 			continue;
 		}
 		if (type == GNUTLS_SAN_DNSNAME) {
-			if (iplen == 0 && tg_dns_match(buf, size, e->req->host))
-				matched = true;
+			if (iplen == 0 && tg_dns_match(buf, size, e->req->host)) {
+				/* tg_dns_match() took it, so a wildcard is "*." + a name
+				 * of two labels or more, without NUL. */
+				char base[TG_MAX_HOST + 1];
+				size_t bl = size - 2;
+				int ps = 0;
+				if (buf[0] == '*') {
+					if (bl > 0 && buf[size - 1] == '.')
+						bl--;
+					if (bl > TG_MAX_HOST)
+						continue;
+					memcpy(base, buf + 2, bl);
+					base[bl] = '\0';
+					ps = tg_public_suffix(base, e->pol.psl_private);
+				}
+				if (ps == 0)
+					matched = true;
+				else
+					/* ps < 0: no list could be loaded; refuse (fail closed). */
+					tg_snprintf(suffix_wc, sizeof(suffix_wc), "%.*s", (int)size, buf);
+			}
 			nlen += (size_t)tg_snprintf(names + nlen, sizeof(names) - nlen, "%sDNS:%.*s", any ? ", " : "",
 			                            (int)size, buf);
 			any = true;
@@ -102,7 +154,11 @@ static int run(struct tg_eval *e)
 		if (matched)
 			break;
 	}
-	if (!matched)
+	if (!matched && suffix_wc[0] != '\0')
+		tg_event_add(e, TLSGUARD_EV_PUBLIC_SUFFIX_WILDCARD, TLSGUARD_SEV_FATAL, 0,
+		             "host %s matches only the wildcard %s, which covers a public suffix%s", e->req->host,
+		             suffix_wc, tg_public_suffix("com", false) < 0 ? " (no Public Suffix List could be loaded)" : "");
+	else if (!matched)
 		tg_event_add(e, TLSGUARD_EV_HOSTNAME_MISMATCH, TLSGUARD_SEV_FATAL, 0, "host %s; certificate names: %s",
 		             e->req->host, any ? names : "none (no subjectAltName; the common name is not used)");
 	return TLSGUARD_CHECK_PASS;

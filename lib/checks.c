@@ -14,6 +14,7 @@ const struct tg_check *const tg_checks[] = {
 	&tg_check_pin,      /* static SPKI pins of the host */
 	&tg_check_tofu,     /* trust on first use: key changed since first seen */
 	&tg_check_ct,       /* Certificate Transparency: SCTs and Chrome's or Apple's policy */
+	&tg_check_webpki,   /* web-PKI certificate profile (RFC 5280, CA/B Forum) beyond GnuTLS */
 	&tg_check_consistency, /* split view across addresses, CA changes; records the observation */
 	NULL,
 };

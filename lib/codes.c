@@ -99,6 +99,35 @@ static const struct tg_code_info codes[] = {
 	{TLSGUARD_EV_SEEN_REJECTED, "ERR_TLSGUARD_SEEN_REJECTED", "seen-rejected",
 	 "%s presents a key or certificate authority that this computer refused for this site before. "
 	 "Be careful before signing in."},
+	{TLSGUARD_EV_BAD_BASIC_CONSTRAINTS, "ERR_CERT_INVALID", "bad-basic-constraints",
+	 "The certificate chain of %s misstates which certificates belong to certificate authorities: an "
+	 "authority is not marked as one, or the site's own certificate claims to be an authority. Genuine "
+	 "certificates are not built like this. " DONT},
+	{TLSGUARD_EV_BAD_KEY_IDENTIFIER, "ERR_CERT_INVALID", "bad-key-identifier",
+	 "A certificate in the chain of %s lacks or garbles the key identifiers that link it to its issuer. "
+	 "Genuine certificates from public authorities always carry them. " DONT},
+	{TLSGUARD_EV_OLD_CERT_VERSION, "ERR_CERT_INVALID", "old-certificate-version",
+	 "A certificate in the chain of %s uses an obsolete format (X.509 version 1 or 2) that cannot say "
+	 "what the certificate may be used for. Public authorities stopped issuing these long ago. " DONT},
+	{TLSGUARD_EV_BAD_NAMES, "ERR_CERT_COMMON_NAME_INVALID", "bad-subject-names",
+	 "The names in the certificate of %s break the rules public authorities follow (a name that is not "
+	 "a valid host name or address, or a subject name that is not among the certificate's names). "
+	 DONT},
+	{TLSGUARD_EV_BAD_EXTENSION, "ERR_CERT_INVALID", "bad-extension",
+	 "A certificate in the chain of %s carries an extension that is malformed, or marked critical, "
+	 "present or absent against the rules public authorities follow. " DONT},
+	{TLSGUARD_EV_BAD_SERIAL, "ERR_CERT_INVALID", "bad-serial-number",
+	 "A certificate in the chain of %s has a serial number that public authorities never issue (zero, "
+	 "negative or too long). " DONT},
+	{TLSGUARD_EV_NAME_CONSTRAINTS, "ERR_CERT_NAME_CONSTRAINT_VIOLATION", "name-constraints",
+	 "The certificate of %s names a site that its issuing authority is not allowed to vouch for, or the "
+	 "authority's limits are malformed. This is how a misused or forged certificate looks. " DONT},
+	{TLSGUARD_EV_CHAIN_TOO_DEEP, "ERR_CERT_INVALID", "chain-too-deep",
+	 "The certificate chain of %s passes through more intermediate authorities than this computer "
+	 "allows. " DONT},
+	{TLSGUARD_EV_PUBLIC_SUFFIX_WILDCARD, "ERR_CERT_COMMON_NAME_INVALID", "public-suffix-wildcard",
+	 "The certificate presented for %s claims every site under a public domain ending such as .co.uk. "
+	 "No authority may issue such a certificate, so it cannot identify the site. " DONT},
 };
 
 const struct tg_code_info *tg_code_info(int code)

@@ -881,6 +881,32 @@ static int key_history_max_rows(struct parser *p, const char *key, const char *v
 	return rc;
 }
 
+/* Web-PKI profile: intermediates allowed between leaf and anchor. */
+static int key_max_chain_depth(struct parser *p, const char *key, const char *v)
+{
+	int rc = parse_uint(p, key, v, 0, 65535, &p->pol->max_chain_depth);
+	if (rc == 0)
+		p->pol->set |= TG_POL_MAX_DEPTH;
+	return rc;
+}
+
+/* Web-PKI profile: which public suffixes a wildcard may not sit directly
+ * over: "icann" (the default, as browsers) or "all" (the private section
+ * too, e.g. "*.github.io"). */
+static int key_wildcard_public_suffix(struct parser *p, const char *key, const char *v)
+{
+	if (!strcmp(v, "icann"))
+		p->pol->psl_private = false;
+	else if (!strcmp(v, "all"))
+		p->pol->psl_private = true;
+	else {
+		PERR(p, "%s: expected icann or all, got '%s'", key, v);
+		return TLSGUARD_E_CONFIG;
+	}
+	p->pol->set |= TG_POL_PSL_PRIVATE;
+	return 0;
+}
+
 static int key_store(struct parser *p, const char *key, const char *v)
 {
 	return set_path(p, key, v, &p->cfg->store_path);
@@ -929,6 +955,8 @@ static const struct key_def keys[] = {
 	{"addresses", SCOPE_HOST, false, key_addresses},
 	{"history-retention-days", SCOPE_DEFAULT, false, key_history_retention},
 	{"history-max-rows", SCOPE_DEFAULT, false, key_history_max_rows},
+	{"max-chain-depth", SCOPE_DEFAULT, false, key_max_chain_depth},
+	{"wildcard-public-suffix", SCOPE_DEFAULT, false, key_wildcard_public_suffix},
 };
 
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 64, "seen_keys has one bit per key");

@@ -156,18 +156,61 @@ static bool find_anchor(struct tg_eval *e, gnutls_x509_crt_t c)
 	return false;
 }
 
-/* Follow issuers from the leaf through the presented certificates. At each
- * step the trust store is asked first: the path ends at the first
- * certificate a trust anchor issued, so extra certificates a server sends
- * beyond it (an expired cross-signed copy of a root, say) are ignored, as
- * GnuTLS and browsers ignore them. */
+/* Path building budget: candidate issuers tried in all, whatever the
+ * chain. Bounds the search on hostile chains (64 intermediates sharing one
+ * subject would otherwise be factorial); real chains need a handful. */
+#define PATH_BUDGET 256
+
+struct path_search {
+	struct tg_eval *e;
+	const struct raw_names *raw;
+	bool used[TG_MAX_CHAIN];
+	size_t path[TG_MAX_CHAIN], npath;
+	unsigned budget;
+};
+
+/* Depth-first from path[npath - 1]: true when the path ends at a
+ * certificate a trust anchor issued (e->anchor set), with the path in
+ * s->path. The trust store is asked first at every step, so the path ends
+ * at the first certificate an anchor issued and extra certificates beyond
+ * it (an expired cross-signed copy of a root, say) are ignored, as GnuTLS
+ * and browsers ignore them. A candidate that leads nowhere is abandoned
+ * for the next one with the same subject, so a dead-end cross-certificate
+ * or a self-issued key-rollover certificate does not hide the real path. */
+static bool search(struct path_search *s)
+{
+	struct tg_eval *e = s->e;
+	size_t cur = s->path[s->npath - 1], j;
+
+	if (find_anchor(e, e->certs[cur]))
+		return true;
+	for (j = 0; j < e->ncerts && s->budget > 0; j++) {
+		if (s->used[j] || !same(&s->raw[cur].issuer, &s->raw[j].subject))
+			continue;
+		s->budget--;
+		s->used[j] = true;
+		s->path[s->npath++] = j;
+		if (search(s))
+			return true;
+		s->npath--;
+		s->used[j] = false;
+	}
+	return false;
+}
+
+/* Build the path from the leaf. Without any path to an anchor, the path
+ * is the greedy one (first certificate named as issuer at each step, up to
+ * a self-issued one), so that the chain check reports where it breaks. */
 static int build_path(struct tg_eval *e)
 {
 	struct raw_names raw[TG_MAX_CHAIN];
-	bool used[TG_MAX_CHAIN] = {false};
+	struct path_search *s;
 	size_t i, j;
 	int rc = 0;
 
+	s = tg_calloc(1, sizeof(*s));
+	if (s == NULL)
+		return TLSGUARD_E_NOMEM;
 	memset(raw, 0, sizeof(raw));
 	for (i = 0; i < e->ncerts; i++) {
 		if (gnutls_x509_crt_get_raw_dn(e->certs[i], &raw[i].subject) < 0 ||
@@ -176,20 +219,32 @@ static int build_path(struct tg_eval *e)
 			goto out;
 		}
 	}
+	s->e = e;
+	s->raw = raw;
+	s->budget = PATH_BUDGET;
+	s->path[0] = 0;
+	s->npath = 1;
+	s->used[0] = true;
+	if (search(s)) {
+		memcpy(e->path, s->path, s->npath * sizeof(e->path[0]));
+		e->npath = s->npath;
+		goto out;
+	}
 	e->path[0] = 0;
 	e->npath = 1;
-	used[0] = true;
+	memset(s->used, 0, sizeof(s->used));
+	s->used[0] = true;
 	for (;;) {
 		size_t cur = e->path[e->npath - 1];
 		bool next = false;
 
-		if (find_anchor(e, e->certs[cur]))
+		if (find_anchor(e, e->certs[cur])) /* only when the search ran out of budget */
 			break;
 		if (same(&raw[cur].subject, &raw[cur].issuer))
 			break; /* self-issued and not trusted: nothing above it */
 		for (j = 0; j < e->ncerts; j++) {
-			if (!used[j] && same(&raw[cur].issuer, &raw[j].subject)) {
-				used[j] = true;
+			if (!s->used[j] && same(&raw[cur].issuer, &raw[j].subject)) {
+				s->used[j] = true;
 				e->path[e->npath++] = j;
 				next = true;
 				break;
@@ -203,6 +258,7 @@ out:
 		gnutls_free(raw[i].subject.data);
 		gnutls_free(raw[i].issuer.data);
 	}
+	tg_free(s);
 	return rc;
 }
 

@@ -60,7 +60,9 @@ enum {
 	TG_POL_PROBE_TIMEOUT = 1u << 15,
 	TG_POL_PROBE_MAX = 1u << 16,
 	TG_POL_PROBE_CACHE = 1u << 17,
-	TG_POL_ADDRS = 1u << 18
+	TG_POL_ADDRS = 1u << 18,
+	TG_POL_MAX_DEPTH = 1u << 19,     /* max_chain_depth is set (web-PKI profile, [default] only) */
+	TG_POL_PSL_PRIVATE = 1u << 20    /* psl_private is set ([default] only) */
 };
 
 /* Consistency checks (config "consistency"): off, or on with failures
@@ -105,6 +107,15 @@ struct tg_policy {
 	 * effective policy, like pins. */
 	char (*addrs)[TG_ADDR_TEXT];
 	size_t naddrs;
+	/* Web-PKI profile (check_chain.c, check_hostname.c). Both are
+	 * [default]-only keys, so they live in the defaults that every
+	 * effective policy starts from. max_chain_depth: intermediates
+	 * allowed between leaf and trust anchor, self-issued ones not counted
+	 * (RFC 5280 6.1), meaningful only with TG_POL_MAX_DEPTH. psl_private:
+	 * wildcards directly over a private-section public suffix
+	 * ("*.github.io") are refused too, not only over ICANN suffixes. */
+	unsigned max_chain_depth;
+	bool psl_private;
 };
 
 struct tg_host_policy {
@@ -410,6 +421,7 @@ extern const struct tg_check tg_check_pin;
 extern const struct tg_check tg_check_tofu;
 extern const struct tg_check tg_check_ct;
 extern const struct tg_check tg_check_consistency;
+extern const struct tg_check tg_check_webpki;
 
 /* NULL-terminated, in running order. */
 extern const struct tg_check *const tg_checks[];
@@ -448,6 +460,27 @@ void tg_format_time_iso(int64_t t, char *buf, size_t len);
 int tg_parse_time(const char *s, int64_t *out);
 
 int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_result **out);
+
+/* ---- web-PKI profile helpers ---- */
+/* Does the anchor of @e come only from the context's own CA files (no
+ * system store)? The certificate-profile rules apply to such anchors; the
+ * system store's roots are vetted by the distribution's root program. */
+bool tg_anchor_profiled(const struct tg_eval *e);
+/* Is @name (no leading "*.") a public suffix in the Public Suffix List
+ * (libpsl, the distribution's list)? ICANN suffixes always; private-section
+ * ones ("github.io") when @private_too. -1 when no list could be loaded. */
+int tg_public_suffix(const char *name, bool private_too);
+/* Path selection (evaluate.c tries candidate paths until one passes):
+ * the GnuTLS-style verification status of the path e->path up to
+ * e->anchor (check_chain.c: GnuTLS's chain verification, or a link-by-link
+ * one for paths with self-issued intermediates); 0 or a TLSGUARD_E_* code. */
+int tg_chain_path_status(const struct tg_eval *e, unsigned *status);
+/* Does @status (of tg_chain_path_status) with the path's depth pass the
+ * chain check? */
+bool tg_chain_path_ok(const struct tg_eval *e, unsigned status);
+/* Does the path pass tlsguard's name-constraint rule (check_webpki.c)?
+ * Adds no event; false on any doubt (including allocation failure). */
+bool tg_webpki_path_constraints_ok(struct tg_eval *e);
 
 /* The internal store of a public handle, with the handle's error buffer
  * cleared (store.c). NULL when @h is NULL or its open failed (then *err

@@ -325,9 +325,9 @@ expect_json "verify good chain --json (options after arguments)" 0 \
 	 and d["chain"][0]["not_before"] == "2020-01-01T00:00:00Z" and d["chain"][0]["not_after"] == "2045-01-01T00:00:00Z"
 	 and len(d["chain"][0]["spki_sha256"]) == 44 and ck == {"chain": "pass", "validity": "pass",
 	 "hostname": "pass", "eku": "pass", "crypto": "pass", "ocsp": "skip", "pin": "skip", "tofu": "skip",
-	 "ct": "skip", "consistency": "skip"}
+	 "ct": "skip", "webpki": "pass", "consistency": "skip"}
 	 and [c["name"] for c in d["checks"]] == ["chain", "validity", "hostname", "eku", "crypto", "ocsp", "pin", "tofu",
-	 "ct", "consistency"]
+	 "ct", "webpki", "consistency"]
 	 and d["peers"] == [] and d["warnings"] == [] and d["report"] is None'
 
 run verify --host good.example.test "$D/bad-all.pem" "${TRUST[@]}" "${AT[@]}"
@@ -387,7 +387,9 @@ expect "verify --ocsp ocsp-good.der: accepted, ocsp check ran" 0 "out:ocsp      
 
 if command -v openssl >/dev/null 2>&1 &&
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/odd.key" -out "$TMP/odd.pem" -days 30 -utf8 \
-		-subj "/CN=q\"b\\\\s$(printf '\t')é€/O=x" -addext "subjectAltName=DNS:odd.example.test" >/dev/null 2>&1; then
+		-subj "/CN=odd.example.test/O=q\"b\\\\s$(printf '\t')é€" -addext "subjectAltName=DNS:odd.example.test" \
+		-addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" \
+		-addext "keyUsage=critical,digitalSignature,keyEncipherment" >/dev/null 2>&1; then
 	run verify --host odd.example.test "$TMP/odd.pem" --no-system-ca --ca "$TMP/odd.pem" --json
 	expect_json "verify --json escapes quotes, backslashes, control characters; UTF-8 passes" 0 \
 		'd["verdict"] == "accept" and all(c in d["chain"][0]["subject"] for c in ("\"", "\\", "\t", "é€"))'

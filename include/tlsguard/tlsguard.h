@@ -87,8 +87,9 @@ TLSGUARD_API const char *tlsguard_version(void);
 
 /**
  * Event codes: one value per failure class. Stable: values are never
- * renumbered or reused; new codes are appended. Codes 32..63 are reserved
- * for pinning, Certificate Transparency and consistency checks.
+ * renumbered or reused; new codes are appended. Codes 32..41 are pinning,
+ * Certificate Transparency and consistency checks; 42..50 the web-PKI
+ * certificate profile. Every code stays below 64 (the "overridable" mask).
  */
 enum tlsguard_code {
 	TLSGUARD_EV_INTERNAL_ERROR = 1,     /**< evaluation could not complete */
@@ -115,8 +116,28 @@ enum tlsguard_code {
 	                                         evaluated (no or stale log list) */
 	TLSGUARD_EV_CA_CHANGED = 40,        /**< warning: a host always seen with
 	                                         one issuing CA or anchor shows another */
-	TLSGUARD_EV_SEEN_REJECTED = 41      /**< warning: a key or CA refused
+	TLSGUARD_EV_SEEN_REJECTED = 41,     /**< warning: a key or CA refused
 	                                         before for this host is back */
+	/* Web-PKI certificate profile (since 0.2): rules of RFC 5280 and the
+	 * CA/Browser Forum Baseline Requirements that GnuTLS does not enforce. */
+	TLSGUARD_EV_BAD_BASIC_CONSTRAINTS = 42, /**< a CA without critical cA=TRUE,
+	                                         or a leaf that is a CA */
+	TLSGUARD_EV_BAD_KEY_IDENTIFIER = 43, /**< authority/subject key identifier
+	                                         missing, critical or malformed */
+	TLSGUARD_EV_OLD_CERT_VERSION = 44,  /**< an X.509 v1 or v2 certificate */
+	TLSGUARD_EV_BAD_NAMES = 45,         /**< subject / subjectAltName rules: CN
+	                                         not a SAN, bad DNS or IP syntax,
+	                                         wrong SAN criticality, empty subject */
+	TLSGUARD_EV_BAD_EXTENSION = 46,     /**< an extension critical or present
+	                                         where it must not be, or malformed */
+	TLSGUARD_EV_BAD_SERIAL = 47,        /**< serial number zero, negative or
+	                                         longer than 20 octets */
+	TLSGUARD_EV_NAME_CONSTRAINTS = 48,  /**< a name outside a CA's name
+	                                         constraints, or bad constraints */
+	TLSGUARD_EV_CHAIN_TOO_DEEP = 49,    /**< more intermediates than
+	                                         max-chain-depth */
+	TLSGUARD_EV_PUBLIC_SUFFIX_WILDCARD = 50 /**< a wildcard directly over a
+	                                         public suffix ("*.co.uk") */
 };
 
 /** Severity of an event. */

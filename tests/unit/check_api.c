@@ -1044,10 +1044,10 @@ START_TEST(test_out_of_range)
 	ck_assert_ptr_nonnull(tlsguard_result_event(res, 0));
 	ck_assert_ptr_null(tlsguard_result_event(res, 1));
 	ck_assert_ptr_null(tlsguard_result_event(res, SIZE_MAX));
-	ck_assert_uint_eq(tlsguard_result_check_count(res), 10);
-	ck_assert_int_eq(tlsguard_result_check_outcome(res, 10), TLSGUARD_CHECK_ERROR);
+	ck_assert_uint_eq(tlsguard_result_check_count(res), 11);
+	ck_assert_int_eq(tlsguard_result_check_outcome(res, 11), TLSGUARD_CHECK_ERROR);
 	ck_assert_int_eq(tlsguard_result_check_outcome(res, SIZE_MAX), TLSGUARD_CHECK_ERROR);
-	ck_assert_ptr_null(tlsguard_result_check_name(res, 10));
+	ck_assert_ptr_null(tlsguard_result_check_name(res, 11));
 	ck_assert_ptr_null(tlsguard_result_check_name(res, SIZE_MAX));
 	ck_assert_int_eq(tlsguard_result_has_event(res, 0), 0);
 	ck_assert_int_eq(tlsguard_result_has_event(res, 9999), 0);

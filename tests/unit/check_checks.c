@@ -19,9 +19,9 @@
 #include "testutil.h"
 #include "tg.h"
 
-#define NCHECKS 9
+#define NCHECKS 10
 static const char *const check_names[NCHECKS] = {"chain", "validity", "hostname", "eku", "crypto",
-                                                 "ocsp",  "pin",      "tofu",     "ct"};
+                                                 "ocsp",  "pin",      "tofu",     "ct",  "webpki"};
 
 enum { P = TLSGUARD_CHECK_PASS, F = TLSGUARD_CHECK_FAIL, S = TLSGUARD_CHECK_SKIP };
 
@@ -174,8 +174,10 @@ static const struct chain_case chain_cases[] = {
      {F, P, P, P, P, S, S, S, S}, "Untrusted Other Root CA"},
     {"selfsigned.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1, {EV(UNTRUSTED_ISSUER, 0, "chain")},
      {F, P, P, P, P, S, S, S, S}, "self-signed"},
-    {"notca-chain.pem", "notca.example.test", NULL, TLSGUARD_REJECT, 1, {EV(INVALID_CHAIN, 0, "chain")},
-     {F, P, P, P, P, S, S, S, S}, NULL},
+    /* the web-PKI profile names the leaf acting as a CA as well */
+    {"notca-chain.pem", "notca.example.test", NULL, TLSGUARD_REJECT, 3,
+     {EV(INVALID_CHAIN, 0, "chain"), EV(BAD_BASIC_CONSTRAINTS, 1, "webpki"), EV(BAD_KEY_USAGE, 1, "webpki")},
+     {F, P, P, P, P, S, S, S, S, F}, NULL},
 
     /* validity */
     {"expired-chain.pem", "expired.example.test", NULL, TLSGUARD_REJECT, 1, {EV(EXPIRED, 0, "validity")},
@@ -186,8 +188,9 @@ static const struct chain_case chain_cases[] = {
     /* hostname: SAN only, the CN is never used */
     {"wronghost-chain.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1,
      {EV(HOSTNAME_MISMATCH, 0, "hostname")}, {P, P, F, P, P, S, S, S, S}, "other.example.test"},
-    {"cn-only-chain.pem", "good.example.test", NULL, TLSGUARD_REJECT, 1, {EV(HOSTNAME_MISMATCH, 0, "hostname")},
-     {P, P, F, P, P, S, S, S, S}, "no subjectAltName"},
+    {"cn-only-chain.pem", "good.example.test", NULL, TLSGUARD_REJECT, 2,
+     {EV(HOSTNAME_MISMATCH, 0, "hostname"), EV(BAD_NAMES, 0, "webpki")},
+     {P, P, F, P, P, S, S, S, S, F}, "no subjectAltName"},
 
     /* crypto */
     {"weak-rsa-chain.pem", "weak.example.test", NULL, TLSGUARD_REJECT, 1, {EV(WEAK_CRYPTO, 0, "crypto")},

@@ -1898,10 +1898,10 @@ START_TEST(check_order)
 	int rc;
 
 	res = verify_file(ctx, "good-chain.pem", "good.example.test", &rc);
-	ck_assert_uint_eq(tlsguard_result_check_count(res), 10);
+	ck_assert_uint_eq(tlsguard_result_check_count(res), 11);
 	ck_assert_str_eq(tlsguard_result_check_name(res, 7), "tofu");
 	ck_assert_str_eq(tlsguard_result_check_name(res, 8), "ct");
-	ck_assert_str_eq(tlsguard_result_check_name(res, 9), "consistency");
+	ck_assert_str_eq(tlsguard_result_check_name(res, 10), "consistency");
 	tlsguard_result_free(res);
 	tlsguard_ctx_free(ctx);
 }

@@ -795,7 +795,7 @@ START_TEST(test_mitm_without_pins)
 	for (i = 0; i < N(chains); i++) {
 		tlsguard_result *res = eval(ctx, chains[i], HOST, 443);
 		expect(res, TLSGUARD_ACCEPT, 0);
-		ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=2 tofu=2 ct=2 consistency=2");
+		ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=2 tofu=2 ct=2 webpki=0 consistency=2");
 		ck_assert_ptr_null(tlsguard_result_report(res));
 		tlsguard_result_free(res);
 	}
@@ -842,7 +842,7 @@ START_TEST(test_mitm_pinned)
 	/* The genuine server passes, with or without the root in its chain. */
 	res = eval(ctx, "good-chain.pem", HOST, 443);
 	expect(res, TLSGUARD_ACCEPT, 0);
-	ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=0 tofu=2 ct=2 consistency=2");
+	ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=0 tofu=2 ct=2 webpki=0 consistency=2");
 	ck_assert_ptr_null(tlsguard_result_report(res));
 	tlsguard_result_free(res);
 	res = eval(ctx, "good-fullchain.pem", HOST, 443);
@@ -856,7 +856,7 @@ START_TEST(test_mitm_pinned)
 	ck_assert_str_eq(tlsguard_event_name(ev), "ERR_SSL_PINNED_KEY_NOT_IN_CERT_CHAIN");
 	ck_assert_int_eq(tlsguard_event_cert_index(ev), -1);
 	ck_assert_int_eq(tlsguard_event_overridable(ev), 0);
-	ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=1 tofu=2 ct=2 consistency=2");
+	ck_assert_str_eq(outcomes(res), "chain=0 validity=0 hostname=0 eku=0 crypto=0 ocsp=2 pin=1 tofu=2 ct=2 webpki=0 consistency=2");
 	ck_assert_ptr_nonnull(tlsguard_result_report(res));
 	ck_assert_ptr_eq(tlsguard_event_report(ev), tlsguard_result_report(res));
 	tlsguard_result_free(res);
