@@ -276,88 +276,47 @@ TGP_HOOK int connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 static struct {
 	pthread_once_t once;
-	bool enabled;
-	bool use_syslog;
-	bool quiet; /* no stderr warnings */
-} opts = {PTHREAD_ONCE_INIT, true, false, false};
+	struct tgp_conf c;
+} opts = {PTHREAD_ONCE_INIT, {true, false, false}};
 
 static bool is_off(const char *v)
 {
 	return strcmp(v, "off") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "false") == 0;
 }
 
-/* Does the white-space or comma separated list \p list name this program? */
-static bool list_has_program(const char *list)
+static void conf_warning(const char *msg, void *ud)
 {
-	const char *me = program_invocation_short_name;
-	size_t n = strlen(me);
-	const char *p = list;
-
-	while (*p) {
-		size_t w;
-		p += strspn(p, " \t,");
-		w = strcspn(p, " \t,");
-		if (w == n && w > 0 && strncmp(p, me, n) == 0)
-			return true;
-		p += w;
-	}
-	return false;
+	(void)ud;
+	fprintf(stderr, "tlsguard: %s\n", msg);
 }
 
-/*
- * preload.conf (TLSGUARD_PRELOAD_CONF, else SYSCONFDIR/tlsguard/preload.conf):
- * lines "key = value", '#' comments.
- *   exclude = PROGRAM...   programs (by name, as in ps) the shim leaves alone
- *   only = PROGRAM...      if present, the shim acts in these programs only
- *   syslog = yes|no        also log refusals to syslog (LOG_AUTHPRIV)
- *   stderr = yes|no        print refusals to stderr (default yes)
- * A missing file is the defaults; an unknown key is ignored with a warning.
- */
+/* preload.conf (TLSGUARD_PRELOAD_CONF, else SYSCONFDIR/tlsguard/preload.conf;
+ * see conf.c and tlsguard-preload(8)). A missing file is the defaults. */
 static void read_preload_conf(void)
 {
+	static const struct tgp_conf_sink sink = {conf_warning, NULL};
+	const size_t cap = 65536;
 	const char *path = secure_getenv("TLSGUARD_PRELOAD_CONF");
-	char line[1024];
-	bool only_seen = false, only_me = false;
-	unsigned lineno = 0;
+	char *buf;
+	size_t n;
 	FILE *f;
 
 	if (path == NULL || path[0] == '\0')
 		path = TGP_SYSCONFDIR "/tlsguard/preload.conf";
 	if ((f = fopen(path, "re")) == NULL)
 		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *k = line, *v, *end;
-		lineno++;
-		k += strspn(k, " \t");
-		if (*k == '#' || *k == '\n' || *k == '\0')
-			continue;
-		if ((v = strchr(k, '=')) == NULL) {
-			fprintf(stderr, "tlsguard: %s:%u: expected \"key = value\"; line ignored\n", path, lineno);
-			continue;
-		}
-		for (end = v; end > k && (end[-1] == ' ' || end[-1] == '\t'); end--)
-			;
-		*end = '\0';
-		v++;
-		v += strspn(v, " \t");
-		v[strcspn(v, "\r\n#")] = '\0';
-		if (strcmp(k, "exclude") == 0) {
-			if (list_has_program(v))
-				opts.enabled = false;
-		} else if (strcmp(k, "only") == 0) {
-			only_seen = true;
-			only_me = only_me || list_has_program(v);
-		} else if (strcmp(k, "syslog") == 0) {
-			opts.use_syslog = strncmp(v, "yes", 3) == 0 || strncmp(v, "true", 4) == 0 || v[0] == '1';
-		} else if (strcmp(k, "stderr") == 0) {
-			opts.quiet = strncmp(v, "no", 2) == 0 || strncmp(v, "false", 5) == 0 || v[0] == '0';
-		} else {
-			fprintf(stderr, "tlsguard: %s:%u: unknown key '%s'; line ignored\n", path, lineno, k);
-		}
+	/* On the heap: hooks may run on a program's small thread stacks. */
+	if ((buf = malloc(cap)) == NULL) {
+		fclose(f);
+		fprintf(stderr, "tlsguard: %s: out of memory; file ignored\n", path);
+		return;
 	}
+	n = fread(buf, 1, cap, f);
+	if (n == cap && fgetc(f) != EOF)
+		fprintf(stderr, "tlsguard: %s: longer than %zu bytes; the rest is ignored\n", path, cap);
 	fclose(f);
-	if (only_seen && !only_me)
-		opts.enabled = false;
+	tgp_conf_parse(buf, n, path, program_invocation_short_name, &opts.c, &sink);
+	free(buf);
 }
 
 static void opts_init(void)
@@ -366,13 +325,13 @@ static void opts_init(void)
 
 	read_preload_conf();
 	if (v != NULL && is_off(v))
-		opts.enabled = false;
+		opts.c.enabled = false;
 }
 
 bool tgp_enabled(void)
 {
 	pthread_once(&opts.once, opts_init);
-	return opts.enabled;
+	return opts.c.enabled;
 }
 
 static void say(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -384,9 +343,9 @@ static void say(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (!opts.quiet)
+	if (!opts.c.quiet)
 		fprintf(stderr, "tlsguard: %s\n", buf);
-	if (opts.use_syslog)
+	if (opts.c.use_syslog)
 		syslog(LOG_AUTHPRIV | prio, "tlsguard: %s", buf);
 }
 

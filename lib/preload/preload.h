@@ -18,6 +18,22 @@
  * them, unversioned). */
 #define TGP_HOOK __attribute__((visibility("default")))
 
+/* preload.conf (conf.c): settings for the program @me. */
+struct tgp_conf {
+	bool enabled;    /* the shim acts in this program */
+	bool use_syslog; /* refusals also go to syslog */
+	bool quiet;      /* no stderr warnings */
+};
+/* Where a bad line is reported ("path:line: why"); NULL: nowhere. */
+struct tgp_conf_sink {
+	void (*fn)(const char *msg, void *ud);
+	void *ud;
+};
+/* Apply the preload.conf text @data[0..len) to @c (which holds the
+ * defaults); every bad line is reported and ignored. */
+void tgp_conf_parse(const char *data, size_t len, const char *path, const char *me, struct tgp_conf *c,
+                    const struct tgp_conf_sink *w);
+
 #define TGP_MAX_HOST 253
 #define TGP_ADDR_LEN 64
 

@@ -39,6 +39,7 @@ int tg_fuzz_sct(const uint8_t *data, size_t size);
 int tg_fuzz_loglist(const uint8_t *data, size_t size);
 int tg_fuzz_ocsp(const uint8_t *data, size_t size);
 int tg_fuzz_store(const uint8_t *data, size_t size);
+int tg_fuzz_preload_conf(const uint8_t *data, size_t size);
 #define TG_FUZZ_TARGET(name) int tg_fuzz_##name(const uint8_t *data, size_t size)
 #else
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -45,7 +45,7 @@ while getopts s:b:o:t:d:n opt; do
 done
 shift $((OPTIND - 1))
 [ -n "$build" ] || build=$src
-targets=${*:-config chain pin sct loglist ocsp store}
+targets=${*:-config chain pin sct loglist ocsp store preload_conf}
 cc=${CC:-clang}
 jobs=${FUZZ_JOBS:-1}
 
@@ -59,8 +59,8 @@ for t in $targets; do
 	[ -f "$src/tests/fuzz/fuzz_$t.c" ] || { echo "$0: unknown target $t" >&2; exit 2; }
 	echo "building $out/fuzz_$t"
 	$cc $flags ${FUZZ_CFLAGS:-} -I"$src/include" -I"$build/include" -I"$src/lib" -I"$build" \
-		"$src/tests/fuzz/fuzz_$t.c" "$src"/lib/*.c \
-		$(pkg-config --cflags --libs gnutls sqlite3 libtasn1 json-c) -lpthread -o "$out/fuzz_$t" || exit 2
+		"$src/tests/fuzz/fuzz_$t.c" "$src"/lib/*.c "$src"/lib/preload/conf.c \
+		$(pkg-config --cflags --libs gnutls sqlite3 libtasn1 json-c libpsl) -lpthread -o "$out/fuzz_$t" || exit 2
 done
 [ $run -eq 1 ] || exit 0
 

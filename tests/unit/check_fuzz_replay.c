@@ -50,6 +50,7 @@ static const struct target targets[] = {
 	{"loglist", tg_fuzz_loglist},
 	{"ocsp", tg_fuzz_ocsp},
 	{"store", tg_fuzz_store},
+	{"preload_conf", tg_fuzz_preload_conf},
 };
 #define NTARGETS ((int)(sizeof(targets) / sizeof(targets[0])))
 
