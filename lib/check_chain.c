@@ -25,6 +25,8 @@ static int offending_index(const struct tg_eval *e)
 		unsigned st = 0;
 		if (issuer == NULL)
 			break;
+		if (tg_nc_unsupported(issuer)) /* not for GnuTLS: see tg_nc_unsupported() */
+			return (int)e->path[i];
 		if (gnutls_x509_crt_verify(e->certs[e->path[i]], &issuer, 1, VERIFY_FLAGS, &st) < 0 ||
 		    (st & STRUCTURAL_FAILURES) != 0)
 			return (int)e->path[i];
@@ -114,13 +116,21 @@ out:
 
 /* Verify the path link by link ourselves, in GnuTLS status bits. Used for
  * paths with a self-issued intermediate (key rollover: "ICA' -> ICA'"),
- * which gnutls_x509_trust_list_verify_crt2 cannot verify: its chain
- * handling treats a certificate whose subject equals its issuer as the
- * end of the chain (as if self-signed) and so never reaches the anchor
- * above it (x509-limbo pathlen::self-issued-certs-pathlen). What was
- * tried instead: GNUTLS_VERIFY_DO_NOT_ALLOW_UNSORTED_CHAIN (no effect on
- * the self-issued cut), and verifying the chain with the self-issued
- * certificates left out (their signatures then link nothing: rejected).
+ * which gnutls_x509_trust_list_verify_crt2 cannot verify when anything
+ * is above them in the path: its chain sorting treats a certificate whose
+ * subject equals its issuer as the end of the chain (as if self-signed),
+ * looks for that certificate's issuer in the trust store, and so never
+ * reaches the certificates and the anchor above it (x509-limbo
+ * pathlen::self-issued-certs-pathlen: "no trusted authority issued").
+ * There is no verification flag to change that, and handing it the chain
+ * without the self-issued certificates breaks the signature links. A
+ * self-issued certificate directly below the anchor is the end of the
+ * chain anyway, and GnuTLS verifies such paths itself.
+ *
+ * Where this is stricter than GnuTLS's chain verification:
+ * gnutls_x509_crt_verify() applies the issuer's name constraints to a
+ * self-issued certificate too (RFC 5280 6.1.3 (b) exempts it), so a key
+ * rollover under a name-constrained CA is rejected (fail closed).
  *
  * Each link is gnutls_x509_crt_verify() of a certificate against exactly
  * its issuer in the path (or the anchor), which checks the signature and
@@ -195,9 +205,20 @@ int tg_chain_path_status(const struct tg_eval *e, unsigned *status)
 	size_t i;
 
 	*status = 0;
+	/* Name constraints GnuTLS cannot parse without leaking: it would
+	 * refuse the path anyway (tg_nc_unsupported). */
+	for (i = 0; i <= e->npath; i++) {
+		gnutls_x509_crt_t c = i < e->npath ? e->certs[e->path[i]] : e->anchor;
+		if (c != NULL && tg_nc_unsupported(c)) {
+			*status = GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE;
+			return 0;
+		}
+	}
 	for (i = 0; i < e->npath; i++) {
 		list[i] = e->certs[e->path[i]];
-		self_issued |= i > 0 && tg_crt_self_issued(list[i]);
+		/* GnuTLS copes with a self-issued certificate right below the
+		 * anchor (it is the end of its chain anyway), not elsewhere. */
+		self_issued |= i > 0 && i + 1 < e->npath && tg_crt_self_issued(list[i]);
 	}
 	if (self_issued && e->anchor != NULL) {
 		*status = verify_links(e);

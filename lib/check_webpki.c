@@ -117,6 +117,67 @@ static bool der_next(const unsigned char **p, const unsigned char *end, unsigned
 	return true;
 }
 
+/* Does @crt carry a nameConstraints extension that GnuTLS must not be
+ * handed? GnuTLS 3.7.9 implements subtrees of rfc822Name, dNSName,
+ * directoryName, URI and iPAddress only; for any other type (otherName,
+ * x400Address, ediPartyName, registeredID) its parser fails, and leaks
+ * the names read so far (in gnutls_x509_crt_get_name_constraints() and
+ * inside its own chain verification: seen with LeakSanitizer on x509-limbo
+ * rfc5280::nc::nc-forbids-othername). Its verification then refuses the
+ * chain anyway ("violates the signer's constraints"), so the callers
+ * refuse such a path without asking GnuTLS. An extension this scan cannot
+ * read counts too (fail closed). */
+bool tg_nc_unsupported(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t d = {NULL, 0};
+	const unsigned char *p, *end, *val, *q, *qend, *st, *stend, *v;
+	unsigned crit = 0, tag;
+	size_t len, l;
+	bool bad = false;
+
+	if (gnutls_x509_crt_get_extension_by_oid2(crt, OID_NC, 0, &d, &crit) < 0)
+		return false; /* absent (unreadable extensions are the decoder's) */
+	p = d.data;
+	end = d.data + d.size;
+	/* NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees
+	 * OPTIONAL, excludedSubtrees [1] GeneralSubtrees OPTIONAL };
+	 * GeneralSubtree ::= SEQUENCE { base GeneralName, ... } */
+	if (!der_next(&p, end, &tag, &val, &len) || tag != 0x30 || p != end) {
+		bad = true;
+		goto out;
+	}
+	q = val;
+	qend = val + len;
+	while (!bad && q < qend) {
+		if (!der_next(&q, qend, &tag, &st, &l) || (tag != 0xa0 && tag != 0xa1)) {
+			bad = true;
+			break;
+		}
+		stend = st + l;
+		while (!bad && st < stend) {
+			const unsigned char *sub;
+			if (!der_next(&st, stend, &tag, &sub, &l) || tag != 0x30 || !der_next(&sub, sub + l, &tag, &v, &l))
+				bad = true;
+			else if ((tag & 0xc0) != 0x80) /* a GeneralName is context-specific */
+				bad = true;
+			else
+				switch (tag & 0x1f) {
+				case 1: /* rfc822Name */
+				case 2: /* dNSName */
+				case 4: /* directoryName */
+				case 6: /* uniformResourceIdentifier */
+				case 7: /* iPAddress */
+					break;
+				default:
+					bad = true;
+				}
+		}
+	}
+out:
+	gnutls_free(d.data);
+	return bad;
+}
+
 static int get_ext(gnutls_x509_crt_t crt, unsigned pos, gnutls_datum_t *out)
 {
 	return gnutls_x509_crt_get_extension_data2(crt, pos, out);
@@ -518,6 +579,15 @@ static bool ieq(const char *a, size_t al, const char *b, size_t bl)
  * when @pos == e->npath) to the SANs of every certificate below it. */
 static int rule_constraints(struct tg_eval *e, const struct cert *ca, size_t pos)
 {
+	/* Constraints of a name type GnuTLS does not implement (otherName,
+	 * say) are refused (tg_nc_unsupported), even when no certificate
+	 * below has a name of that type: x509-limbo
+	 * rfc5280::nc::nc-forbids-othername-noop, which RFC 5280 6.1.3 lets
+	 * pass, fails. GnuTLS's own chain verification refuses such a path
+	 * too ("violates the signer's constraints"), so accepting it would
+	 * mean replacing that verification for every path under such a CA,
+	 * and implementing those name types; such constraints are rare in the
+	 * web PKI, and refusing is fail closed. */
 	gnutls_x509_name_constraints_t nc;
 	unsigned crit = 0, k, type, nperm = 0, nexcl = 0;
 	gnutls_datum_t name;
@@ -525,6 +595,12 @@ static int rule_constraints(struct tg_eval *e, const struct cert *ca, size_t pos
 	size_t j;
 	int ret;
 
+	if (tg_nc_unsupported(ca->crt)) {
+		fail(e, ca, TLSGUARD_EV_NAME_CONSTRAINTS,
+		     "nameConstraints is malformed or constrains a name type that cannot be checked (otherName, "
+		     "x400Address, ediPartyName or registeredID)");
+		return 0;
+	}
 	if (gnutls_x509_name_constraints_init(&nc) < 0)
 		return TLSGUARD_E_NOMEM;
 	ret = gnutls_x509_crt_get_name_constraints(ca->crt, nc, 0, &crit);

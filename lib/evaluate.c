@@ -158,33 +158,92 @@ static bool find_anchor(struct tg_eval *e, gnutls_x509_crt_t c)
 
 /* Path building budget: candidate issuers tried in all, whatever the
  * chain. Bounds the search on hostile chains (64 intermediates sharing one
- * subject would otherwise be factorial); real chains need a handful. */
+ * subject would otherwise be factorial); real chains need a handful. Every
+ * complete path also costs a verification (signatures), so at most
+ * PATH_VERIFY_BUDGET complete paths are verified. */
 #define PATH_BUDGET 256
+#define PATH_VERIFY_BUDGET 16
 
 struct path_search {
 	struct tg_eval *e;
 	const struct raw_names *raw;
 	bool used[TG_MAX_CHAIN];
 	size_t path[TG_MAX_CHAIN], npath;
-	unsigned budget;
+	unsigned budget, verify_budget;
+	/* The first complete path found (to a trust anchor), kept for when no
+	 * path passes: the checks then report on it, the path GnuTLS or a
+	 * browser would most likely have built. */
+	size_t best[TG_MAX_CHAIN], nbest;
+	gnutls_x509_crt_t best_anchor;
+	bool best_owned;
+	int err;                     /* TLSGUARD_E_* from a verification */
 };
 
+static void drop_anchor(struct tg_eval *e)
+{
+	if (e->anchor != NULL && e->anchor_owned)
+		gnutls_x509_crt_deinit(e->anchor);
+	e->anchor = NULL;
+	e->anchor_owned = false;
+}
+
+/* A complete path s->path to e->anchor: does it pass the path-level rules
+ * (GnuTLS's verification of the path, the maximum depth, tlsguard's name
+ * constraints)? Per-certificate rules are left to the checks: they would
+ * fail every path through the same leaf alike, or are about time. The
+ * first complete path is kept in s->best (with its anchor) whatever the
+ * answer; a later failing one drops its anchor. */
+static bool path_passes(struct path_search *s)
+{
+	struct tg_eval *e = s->e;
+	unsigned status = 0;
+	bool ok;
+	int r;
+
+	memcpy(e->path, s->path, s->npath * sizeof(e->path[0]));
+	e->npath = s->npath;
+	r = tg_chain_path_status(e, &status);
+	if (r < 0 && s->err == 0)
+		s->err = r;
+	ok = r == 0 && tg_chain_path_ok(e, status) && tg_webpki_path_constraints_ok(e);
+	if (s->verify_budget > 0)
+		s->verify_budget--;
+	if (ok)
+		return true;
+	if (s->nbest == 0) {
+		memcpy(s->best, s->path, s->npath * sizeof(s->best[0]));
+		s->nbest = s->npath;
+		s->best_anchor = e->anchor;
+		s->best_owned = e->anchor_owned;
+		e->anchor = NULL;
+		e->anchor_owned = false;
+	} else {
+		drop_anchor(e);
+	}
+	return false;
+}
+
 /* Depth-first from path[npath - 1]: true when the path ends at a
- * certificate a trust anchor issued (e->anchor set), with the path in
- * s->path. The trust store is asked first at every step, so the path ends
- * at the first certificate an anchor issued and extra certificates beyond
- * it (an expired cross-signed copy of a root, say) are ignored, as GnuTLS
- * and browsers ignore them. A candidate that leads nowhere is abandoned
- * for the next one with the same subject, so a dead-end cross-certificate
- * or a self-issued key-rollover certificate does not hide the real path. */
+ * certificate a trust anchor issued (e->anchor set) and passes the
+ * path-level rules (path_passes), with the path in s->path. The trust
+ * store is asked first at every step, so a passing path ends at the first
+ * certificate an anchor issued and extra certificates beyond it (an
+ * expired cross-signed copy of a root, say) are ignored, as GnuTLS and
+ * browsers ignore them. A candidate that leads nowhere, or only to paths
+ * that fail, is abandoned for the next one with the same subject, so a
+ * dead-end cross-certificate, a self-issued key-rollover certificate or a
+ * path through a CA whose name constraints forbid a name below it does
+ * not hide another path. */
 static bool search(struct path_search *s)
 {
 	struct tg_eval *e = s->e;
 	size_t cur = s->path[s->npath - 1], j;
 
-	if (find_anchor(e, e->certs[cur]))
+	if (s->verify_budget == 0 || s->err != 0)
+		return false;
+	if (find_anchor(e, e->certs[cur]) && path_passes(s))
 		return true;
-	for (j = 0; j < e->ncerts && s->budget > 0; j++) {
+	for (j = 0; j < e->ncerts && s->budget > 0 && s->verify_budget > 0 && s->err == 0; j++) {
 		if (s->used[j] || !same(&s->raw[cur].issuer, &s->raw[j].subject))
 			continue;
 		s->budget--;
@@ -198,9 +257,11 @@ static bool search(struct path_search *s)
 	return false;
 }
 
-/* Build the path from the leaf. Without any path to an anchor, the path
- * is the greedy one (first certificate named as issuer at each step, up to
- * a self-issued one), so that the chain check reports where it breaks. */
+/* Build the path from the leaf. When no complete path passes, the first
+ * complete path found is used (the checks then say why it fails); without
+ * any complete path, the greedy one (first certificate named as issuer at
+ * each step, up to a self-issued one), so that the chain check reports
+ * where it breaks. */
 static int build_path(struct tg_eval *e)
 {
 	struct raw_names raw[TG_MAX_CHAIN];
@@ -222,12 +283,29 @@ static int build_path(struct tg_eval *e)
 	s->e = e;
 	s->raw = raw;
 	s->budget = PATH_BUDGET;
+	s->verify_budget = PATH_VERIFY_BUDGET;
 	s->path[0] = 0;
 	s->npath = 1;
 	s->used[0] = true;
 	if (search(s)) {
 		memcpy(e->path, s->path, s->npath * sizeof(e->path[0]));
 		e->npath = s->npath;
+		if (s->best_anchor != NULL && s->best_owned)
+			gnutls_x509_crt_deinit(s->best_anchor);
+		goto out;
+	}
+	drop_anchor(e);
+	if (s->err != 0) {
+		rc = s->err;
+		if (s->best_anchor != NULL && s->best_owned)
+			gnutls_x509_crt_deinit(s->best_anchor);
+		goto out;
+	}
+	if (s->nbest > 0) {
+		memcpy(e->path, s->best, s->nbest * sizeof(e->path[0]));
+		e->npath = s->nbest;
+		e->anchor = s->best_anchor;
+		e->anchor_owned = s->best_owned;
 		goto out;
 	}
 	e->path[0] = 0;
@@ -427,7 +505,8 @@ int tg_evaluate(const tlsguard_ctx *ctx, const tlsguard_request *req, tlsguard_r
 		goto done;
 	rc = build_path(&e);
 	if (rc != 0) {
-		tg_event_add(&e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, -1, "cannot read certificate names");
+		tg_event_add(&e, TLSGUARD_EV_INTERNAL_ERROR, TLSGUARD_SEV_FATAL, -1, "cannot build the certificate path: %s",
+		             tlsguard_strerror(rc));
 		goto done;
 	}
 	run_checks(&e, &rc);

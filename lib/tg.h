@@ -481,6 +481,9 @@ bool tg_chain_path_ok(const struct tg_eval *e, unsigned status);
 /* Does the path pass tlsguard's name-constraint rule (check_webpki.c)?
  * Adds no event; false on any doubt (including allocation failure). */
 bool tg_webpki_path_constraints_ok(struct tg_eval *e);
+/* Does @crt have a nameConstraints extension that must not be handed to
+ * GnuTLS (a name type it does not implement, or unreadable)? */
+bool tg_nc_unsupported(gnutls_x509_crt_t crt);
 
 /* The internal store of a public handle, with the handle's error buffer
  * cleared (store.c). NULL when @h is NULL or its open failed (then *err

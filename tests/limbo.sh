@@ -10,7 +10,7 @@ set -u
 
 # Cases passed when issue 7 closed (of 183 evaluated; 25 skipped with their
 # reason in the results file). Raise it as tlsguard improves; never lower it.
-FLOOR=172
+FLOOR=175
 
 TG_BUILDDIR=${TG_BUILDDIR:-.}
 LIMBO=${TG_SHARED:-/nonexistent}/testdata/limbo

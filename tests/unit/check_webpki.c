@@ -26,6 +26,8 @@ struct spec {
 	const unsigned char *serial; /* NULL: 0x01 0x23 */
 	size_t serial_len;
 	int ca;                      /* -1: no basicConstraints; else cA */
+	bool has_pathlen;            /* with pathlen below */
+	int pathlen;
 	bool bc_noncritical;
 	unsigned ku;                 /* 0: no keyUsage */
 	const char *eku[3];          /* NULL-terminated; eku_none: no extension */
@@ -38,14 +40,26 @@ struct spec {
 	bool aia_critical;
 	unsigned rsa_bits;           /* 0: ECDSA P-256 */
 	int64_t not_after;           /* 0: 2030 */
+	bool dup_ext;                /* one private extension twice */
+	bool pc;                     /* policyConstraints { requireExplicitPolicy 0 } */
+	bool pc_noncritical;
+	int root_aki;                /* ROOT_AKI_*: a self-signed certificate's own AKI */
+	bool nc_othername;           /* nameConstraints permitting an otherName only */
 };
 
-static gnutls_x509_privkey_t keys[3];
+/* Self-signed certificates' authorityKeyIdentifier (CA/B Forum BR
+ * 7.1.2.1.3: keyIdentifier only, equal to the subjectKeyIdentifier). */
+enum { ROOT_AKI_NONE = 0, ROOT_AKI_SKI, ROOT_AKI_OTHER_ID, ROOT_AKI_ISSUER_SERIAL };
+
+/* keys[0..2]: root, intermediate, leaf of evaluate(); the rest for the
+ * path-building tests' extra certificates. */
+#define NKEYS 5
+static gnutls_x509_privkey_t keys[NKEYS];
 
 static void keys_init(void)
 {
 	size_t i;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NKEYS; i++) {
 		if (keys[i] != NULL)
 			continue;
 		ck_assert_int_eq(gnutls_x509_privkey_init(&keys[i]), 0);
@@ -112,7 +126,8 @@ static gnutls_x509_crt_t build(const struct spec *s, gnutls_x509_privkey_t key, 
 				static const unsigned char bc[] = {0x30, 0x03, 0x01, 0x01, 0xff};
 				ck_assert_int_eq(gnutls_x509_crt_set_extension_by_oid(c, "2.5.29.19", bc, sizeof(bc), 0), 0);
 			} else {
-				ck_assert_int_eq(gnutls_x509_crt_set_basic_constraints(c, (unsigned)s->ca, -1), 0);
+				ck_assert_int_eq(
+				    gnutls_x509_crt_set_basic_constraints(c, (unsigned)s->ca, s->has_pathlen ? s->pathlen : -1), 0);
 			}
 		}
 		if (s->ku)
@@ -155,11 +170,89 @@ static gnutls_x509_crt_t build(const struct spec *s, gnutls_x509_privkey_t key, 
 			                                    'p',  'l',  'e',  '.',  't',  '/',  'i',  'x'};
 			ck_assert_int_eq(gnutls_x509_crt_set_extension_by_oid(c, "1.3.6.1.5.5.7.1.1", aia, sizeof(aia), 1), 0);
 		}
+		if (s->pc) {
+			static const unsigned char pc[] = {0x30, 0x03, 0x80, 0x01, 0x00};
+			ck_assert_int_eq(
+			    gnutls_x509_crt_set_extension_by_oid(c, "2.5.29.36", pc, sizeof(pc), s->pc_noncritical ? 0 : 1), 0);
+		}
+		if (s->root_aki != ROOT_AKI_NONE) {
+			/* AuthorityKeyIdentifier { [0] keyIdentifier (20 octets)
+			 * [, [1] { directoryName CN=R }, [2] serial 1] } */
+			unsigned char aki[64] = {0x30, 0x16, 0x80, 0x14};
+			static const unsigned char issuer_serial[] = {0xa1, 0x11, 0xa4, 0x0f, 0x30, 0x0d, 0x31, 0x0b, 0x30,
+			                                              0x09, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x02, 'R',
+			                                              ' ',  0x82, 0x01, 0x01};
+			size_t alen = 24;
+			idlen = sizeof(id);
+			ck_assert_int_eq(gnutls_x509_crt_get_key_id(c, GNUTLS_KEYID_USE_SHA1, id, &idlen), 0);
+			ck_assert_uint_eq(idlen, 20);
+			memcpy(aki + 4, id, 20);
+			if (s->root_aki == ROOT_AKI_OTHER_ID)
+				aki[4] ^= 0xff;
+			if (s->root_aki == ROOT_AKI_ISSUER_SERIAL) {
+				memcpy(aki + alen, issuer_serial, sizeof(issuer_serial));
+				alen += sizeof(issuer_serial);
+				aki[1] = (unsigned char)(alen - 2);
+			}
+			ck_assert_int_eq(gnutls_x509_crt_set_extension_by_oid(c, "2.5.29.35", aki, alen, 0), 0);
+		}
+		if (s->nc_othername) {
+			/* NameConstraints { permittedSubtrees { { otherName {
+			 * 1.2.3.4, [0] UTF8String "abc" } } } } */
+			static const unsigned char nc[] = {0x30, 0x12, 0xa0, 0x10, 0x30, 0x0e, 0xa0, 0x0c, 0x06, 0x03, 0x2a,
+			                                   0x03, 0x04, 0xa0, 0x05, 0x0c, 0x03, 'a',  'b',  'c'};
+			ck_assert_int_eq(gnutls_x509_crt_set_extension_by_oid(c, "2.5.29.30", nc, sizeof(nc), 1), 0);
+		}
+		if (s->dup_ext) {
+			/* GnuTLS's writer replaces an extension set twice: write
+			 * two private ones whose OIDs differ in the last octet;
+			 * test_duplicate_extension makes them equal in the DER. */
+			static const unsigned char null[] = {0x05, 0x00};
+			ck_assert_int_eq(gnutls_x509_crt_set_extension_by_oid(c, "1.3.6.1.4.1.55651.1", null, 2, 0), 0);
+			ck_assert_int_eq(gnutls_x509_crt_set_extension_by_oid(c, "1.3.6.1.4.1.55651.2", null, 2, 0), 0);
+		}
 	}
 	ck_assert_int_ge(gnutls_x509_crt_sign2(c, issuer ? issuer : c, issuer ? ikey : key, GNUTLS_DIG_SHA256, 0), 0);
 	if (rsa != NULL)
 		gnutls_x509_privkey_deinit(rsa);
 	return c;
+}
+
+/* Verify the presented @chain (leaf first, any order after it) against
+ * the trust anchor @root for @host, with optional @config. */
+static tlsguard_result *verify_chain(gnutls_x509_crt_t root, gnutls_x509_crt_t *chain, size_t n, const char *host,
+                                     const char *config)
+{
+	gnutls_datum_t pem, der;
+	tlsguard_ctx *ctx;
+	tlsguard_request *req;
+	tlsguard_result *res = NULL;
+	char *dir = tmpdir_new(), *text;
+	const char *path;
+	size_t i;
+
+	ck_assert_int_eq(gnutls_x509_crt_export2(root, GNUTLS_X509_FMT_PEM, &pem), 0);
+	text = strndup((const char *)pem.data, pem.size);
+	path = tmpdir_write(dir, "root.pem", text);
+	free(text);
+	gnutls_free(pem.data);
+	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
+	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, path), 0);
+	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, NOW), 0);
+	if (config != NULL)
+		ck_assert_msg(tlsguard_ctx_load_config_mem(ctx, config, strlen(config), "t.conf") == 0, "%s",
+		              tlsguard_ctx_last_error(ctx));
+	ck_assert_int_eq(tlsguard_request_new(&req, host, strlen(host)), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(gnutls_x509_crt_export2(chain[i], GNUTLS_X509_FMT_DER, &der), 0);
+		ck_assert_int_eq(tlsguard_request_add_cert(req, der.data, der.size), 0);
+		gnutls_free(der.data);
+	}
+	ck_assert_int_eq(tlsguard_verify(ctx, req, &res), 0);
+	tlsguard_request_free(req);
+	tlsguard_ctx_free(ctx);
+	tmpdir_remove(dir);
+	return res;
 }
 
 /* Evaluate root -> [int ->] leaf for @host with optional @config; the
@@ -243,6 +336,25 @@ static void expect(tlsguard_result *res, int code, int cert_index)
 	if (!found)
 		dump(res);
 	ck_assert_msg(found, "no fatal %s event about certificate %d", tlsguard_code_key(code), cert_index);
+	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
+	tlsguard_result_free(res);
+}
+
+/* The result rejects with no fatal event but of @code (any certificate). */
+static void expect_only(tlsguard_result *res, int code)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < tlsguard_result_event_count(res); i++) {
+		const tlsguard_event *ev = tlsguard_result_event(res, i);
+		if (tlsguard_event_severity(ev) != TLSGUARD_SEV_FATAL)
+			continue;
+		if (tlsguard_event_code(ev) != code)
+			dump(res);
+		ck_assert_str_eq(tlsguard_code_key(tlsguard_event_code(ev)), tlsguard_code_key(code));
+		n++;
+	}
+	ck_assert_uint_gt(n, 0);
 	ck_assert_int_eq(tlsguard_result_verdict(res), TLSGUARD_REJECT);
 	tlsguard_result_free(res);
 }
@@ -428,6 +540,181 @@ START_TEST(test_anchor_expired)
 }
 END_TEST
 
+/* RFC 5280 4.2: at most one instance of an extension. GnuTLS 3.7.9
+ * refuses to decode such a certificate (GNUTLS_E_X509_DUPLICATE_EXTENSION),
+ * so it is refused as malformed before the webpki rule (kept for a GnuTLS
+ * that decodes it) is reached. */
+START_TEST(test_duplicate_extension)
+{
+	static const unsigned char oid2[] = {0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2, 0x63, 0x02};
+	struct spec rs = ca_spec("Test Root"), ls = leaf_spec();
+	gnutls_x509_crt_t root, leaf;
+	gnutls_datum_t der, pem;
+	unsigned char *hit = NULL, *p;
+	tlsguard_ctx *ctx;
+	tlsguard_request *req;
+	tlsguard_result *res = NULL;
+	char *dir = tmpdir_new(), *text;
+	const char *path;
+
+	keys_init();
+	ls.dup_ext = true;
+	root = build(&rs, keys[0], NULL, NULL);
+	leaf = build(&ls, keys[2], root, keys[0]);
+	ck_assert_int_eq(gnutls_x509_crt_export2(leaf, GNUTLS_X509_FMT_DER, &der), 0);
+	for (p = der.data; p + sizeof(oid2) <= der.data + der.size; p++)
+		if (memcmp(p, oid2, sizeof(oid2)) == 0)
+			hit = p;
+	ck_assert_ptr_nonnull(hit);
+	hit[sizeof(oid2) - 1] = 0x01; /* now 1.3.6.1.4.1.55651.1 twice */
+
+	ck_assert_int_eq(gnutls_x509_crt_export2(root, GNUTLS_X509_FMT_PEM, &pem), 0);
+	text = strndup((const char *)pem.data, pem.size);
+	path = tmpdir_write(dir, "root.pem", text);
+	free(text);
+	gnutls_free(pem.data);
+	ck_assert_int_eq(tlsguard_ctx_new(&ctx, TLSGUARD_CTX_NO_SYSTEM_CA), 0);
+	ck_assert_int_eq(tlsguard_ctx_add_ca(ctx, path), 0);
+	ck_assert_int_eq(tlsguard_ctx_set_time(ctx, NOW), 0);
+	ck_assert_int_eq(tlsguard_request_new(&req, HOST, strlen(HOST)), 0);
+	ck_assert_int_eq(tlsguard_request_add_cert(req, der.data, der.size), 0);
+	/* A refused chain is an error return with a result that says why. */
+	ck_assert_int_ne(tlsguard_verify(ctx, req, &res), 0);
+	ck_assert_ptr_nonnull(res);
+	expect(res, TLSGUARD_EV_MALFORMED_CHAIN, 0);
+	gnutls_free(der.data);
+	tlsguard_request_free(req);
+	tlsguard_ctx_free(ctx);
+	tmpdir_remove(dir);
+	gnutls_x509_crt_deinit(root);
+	gnutls_x509_crt_deinit(leaf);
+}
+END_TEST
+
+START_TEST(test_policy_constraints_noncritical)
+{
+	struct spec r = ca_spec("Test Root"), i = ca_spec("Test Int"), l = leaf_spec();
+	i.pc = true;
+	i.pc_noncritical = true;
+	expect(evaluate(&r, &i, &l, HOST, NULL), TLSGUARD_EV_BAD_EXTENSION, 1);
+}
+END_TEST
+
+START_TEST(test_leaf_name_constraints)
+{
+	struct spec r = ca_spec("Test Root"), l = leaf_spec();
+	l.nc_excluded = "other.example.test";
+	expect(evaluate(&r, NULL, &l, HOST, NULL), TLSGUARD_EV_BAD_EXTENSION, 0);
+}
+END_TEST
+
+/* A name type GnuTLS does not implement in name constraints (otherName):
+ * refused as GnuTLS refuses it, without handing the extension to GnuTLS's
+ * parser (which leaks on it; this test runs under ASan too). */
+START_TEST(test_nc_othername)
+{
+	struct spec r = ca_spec("Test Root"), i = ca_spec("Test Int"), l = leaf_spec();
+	i.nc_othername = true;
+	expect(evaluate(&r, &i, &l, HOST, NULL), TLSGUARD_EV_NAME_CONSTRAINTS, 1);
+}
+END_TEST
+
+START_TEST(test_root_aki_form)
+{
+	struct spec r = ca_spec("Test Root"), l = leaf_spec();
+	/* keyIdentifier equal to the subjectKeyIdentifier: the allowed form. */
+	r.root_aki = ROOT_AKI_SKI;
+	expect_accept(evaluate(&r, NULL, &l, HOST, NULL));
+	r.root_aki = ROOT_AKI_OTHER_ID;
+	expect_only(evaluate(&r, NULL, &l, HOST, NULL), TLSGUARD_EV_BAD_KEY_IDENTIFIER);
+	r.root_aki = ROOT_AKI_ISSUER_SERIAL;
+	expect_only(evaluate(&r, NULL, &l, HOST, NULL), TLSGUARD_EV_BAD_KEY_IDENTIFIER);
+}
+END_TEST
+
+/* Two paths from one leaf: leaf -> B1 -> A -> root, where A's name
+ * constraints exclude bar.example.test and the leaf is *.example.test
+ * (allowed by GnuTLS, refused by tlsguard's rule), and leaf -> B2 -> root
+ * with B1 and B2 the same intermediate (name and key) issued by A and by
+ * the root. B1 is presented first, so its path is found first; the second
+ * must be found and accepted. Without B2, the first path's failure is what
+ * the evaluation reports. */
+START_TEST(test_path_nc_fallback)
+{
+	struct spec rs = ca_spec("Test Root"), as = ca_spec("Test A"), bs = ca_spec("Test B"), ls = leaf_spec();
+	gnutls_x509_crt_t root, a, b1, b2, leaf, chain[4];
+
+	keys_init();
+	as.nc_excluded = "bar.example.test";
+	ls.cn = "*.example.test";
+	ls.san[0] = "*.example.test";
+	root = build(&rs, keys[0], NULL, NULL);
+	a = build(&as, keys[1], root, keys[0]);
+	b1 = build(&bs, keys[3], a, keys[1]);
+	b2 = build(&bs, keys[3], root, keys[0]);
+	leaf = build(&ls, keys[2], b1, keys[3]);
+	chain[0] = leaf;
+	chain[1] = b1;
+	chain[2] = a;
+	chain[3] = b2;
+	expect_accept(verify_chain(root, chain, 4, HOST, NULL));
+	expect(verify_chain(root, chain, 3, HOST, NULL), TLSGUARD_EV_NAME_CONSTRAINTS, 2);
+	gnutls_x509_crt_deinit(root);
+	gnutls_x509_crt_deinit(a);
+	gnutls_x509_crt_deinit(b1);
+	gnutls_x509_crt_deinit(b2);
+	gnutls_x509_crt_deinit(leaf);
+}
+END_TEST
+
+/* A self-issued intermediate (key rollover): root -> I -> I' -> leaf, I'
+ * with I's name and a new key, signed by I's key. GnuTLS's own chain
+ * verification stops at I'; the path is verified link by link. */
+START_TEST(test_self_issued_intermediate)
+{
+	struct spec rs = ca_spec("Test Root"), is = ca_spec("Test Int"), js = ca_spec("Test J"), ls = leaf_spec();
+	gnutls_x509_crt_t root, i, i2, bad, j, leaf, leaf2, chain[4];
+
+	keys_init();
+	is.has_pathlen = true;
+	is.pathlen = 0;
+	root = build(&rs, keys[0], NULL, NULL);
+	i = build(&is, keys[1], root, keys[0]);
+	i2 = build(&is, keys[3], i, keys[1]);
+	leaf = build(&ls, keys[2], i2, keys[3]);
+	ck_assert(tg_crt_self_issued(i2));
+	chain[0] = leaf;
+	chain[1] = i2;
+	chain[2] = i;
+	/* pathLenConstraint 0 on I: I' is self-issued, so it does not count
+	 * (RFC 5280 6.1.4 (l)), nor for max-chain-depth. */
+	expect_accept(verify_chain(root, chain, 3, HOST, NULL));
+	expect_accept(verify_chain(root, chain, 3, HOST, "max-chain-depth = 1\n"));
+	expect(verify_chain(root, chain, 3, HOST, "max-chain-depth = 0\n"), TLSGUARD_EV_CHAIN_TOO_DEEP, 2);
+	/* ...but a real CA below I' does: root -> I (pathlen 0) -> I' -> J. */
+	j = build(&js, keys[4], i2, keys[3]);
+	leaf2 = build(&ls, keys[2], j, keys[4]);
+	chain[0] = leaf2;
+	chain[1] = j;
+	chain[2] = i2;
+	chain[3] = i;
+	expect_only(verify_chain(root, chain, 4, HOST, NULL), TLSGUARD_EV_INVALID_CHAIN);
+	/* I' not signed by I's key: no path. */
+	bad = build(&is, keys[3], i, keys[4]);
+	chain[0] = leaf;
+	chain[1] = bad;
+	chain[2] = i;
+	expect_only(verify_chain(root, chain, 3, HOST, NULL), TLSGUARD_EV_INVALID_CHAIN);
+	gnutls_x509_crt_deinit(root);
+	gnutls_x509_crt_deinit(i);
+	gnutls_x509_crt_deinit(i2);
+	gnutls_x509_crt_deinit(bad);
+	gnutls_x509_crt_deinit(j);
+	gnutls_x509_crt_deinit(leaf);
+	gnutls_x509_crt_deinit(leaf2);
+}
+END_TEST
+
 START_TEST(test_codes_named)
 {
 	int code;
@@ -465,10 +752,17 @@ int main(void)
 	tcase_add_test(tc, test_eku_rules);
 	tcase_add_test(tc, test_rsa_odd_size);
 	tcase_add_test(tc, test_anchor_expired);
+	tcase_add_test(tc, test_duplicate_extension);
+	tcase_add_test(tc, test_policy_constraints_noncritical);
+	tcase_add_test(tc, test_leaf_name_constraints);
+	tcase_add_test(tc, test_nc_othername);
+	tcase_add_test(tc, test_root_aki_form);
+	tcase_add_test(tc, test_path_nc_fallback);
+	tcase_add_test(tc, test_self_issued_intermediate);
 	tcase_add_test(tc, test_codes_named);
 	suite_add_tcase(s, tc);
 	rc = test_run(s);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i] != NULL)
 			gnutls_x509_privkey_deinit(keys[i]);
 	return rc;
