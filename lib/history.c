@@ -112,21 +112,7 @@ enum {
 };
 _Static_assert(S_NSLOTS <= TG_STORE_STMT_SLOTS, "enough statement slots");
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		err[0] = '\0';
-}
+#define seterr tg_store_seterr
 
 static const char *P(const struct tg_store *st)
 {

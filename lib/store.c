@@ -267,9 +267,9 @@ static const struct table_shape {
 
 /* ------------------------------------------------------------------ helpers */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define seterr tg_store_seterr
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
+void tg_store_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	int n;

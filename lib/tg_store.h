@@ -107,6 +107,8 @@ int tg_store_commit(struct tg_store *st, char *err, size_t errlen);
 void tg_store_rollback(struct tg_store *st);
 /* "path: what: sqlite message" in @err; TLSGUARD_E_NOMEM or TLSGUARD_E_STORE. */
 int tg_store_db_error(struct tg_store *st, int src, const char *what, char *err, size_t errlen);
+/* printf into @err (NULL or 0 bytes: nothing). */
+void tg_store_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* TLSGUARD_E_INVALID with a message unless @host is a normalised host name. */
 int tg_store_check_host(const struct tg_store *st, const char *host, char *err, size_t errlen);
 /* @s (untrusted bytes) made printable for a message: host alphabet kept,

@@ -270,20 +270,6 @@ int test_run(Suite *s)
 
 /* ------------------------------------------------------------------ gnutls-serv */
 
-static int port_open(unsigned port)
-{
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((unsigned short)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
-
 unsigned test_free_port(void)
 {
 	struct sockaddr_in a;
@@ -330,42 +316,7 @@ pid_t server_start(const char *chain, const char *key, unsigned *port, ...)
 
 pid_t test_spawn_server(const char *const *argv, const char *log, unsigned port)
 {
-	char *args[32];
-	int tries, argc;
-	pid_t pid;
-
-	for (argc = 0; argv[argc] != NULL; argc++)
-		ck_assert_int_lt(argc, 31);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int out = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int k;
-		if (in >= 0)
-			dup2(in, 0);
-		if (out >= 0) {
-			dup2(out, 1);
-			dup2(out, 2);
-		}
-		for (k = 0; k < argc; k++)
-			args[k] = strdup(argv[k]);
-		args[argc] = NULL;
-		execvp(args[0], args);
-		_exit(127);
-	}
-	for (tries = 0; tries < 200; tries++) {
-		int status;
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		if (port_open(port))
-			return pid;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			ck_abort_msg("%s exited (status %d); is it installed?", argv[0], status);
-		nanosleep(&ts, NULL);
-	}
-	kill(pid, SIGTERM);
-	ck_abort_msg("%s did not listen on port %u", argv[0], port);
-	return -1;
+	return test_spawn_server_at(argv, log, "127.0.0.1", port);
 }
 
 void server_stop(pid_t pid)
