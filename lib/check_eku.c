@@ -10,110 +10,123 @@
 
 #include <string.h>
 
+#include <gnutls/x509-ext.h>
+
 #include "tg.h"
 
 #define OID_ANY_EKU "2.5.29.37.0"
+#define OID_EKU "2.5.29.37"
 
-/* 1: has the extension and it allows @want (or any, when @any_ok);
- * 0: has it and does not; 2: no extension; <0: error. */
-static int eku_allows(gnutls_x509_crt_t c, bool any_ok, char *list, size_t listlen)
+/* A certificate's extendedKeyUsage, decoded once (each
+ * gnutls_x509_crt_get_key_purpose_oid() call decodes the extension again). */
+struct eku {
+	bool present, critical;
+	bool server;   /* serverAuth listed */
+	bool any;      /* anyExtendedKeyUsage listed */
+	unsigned n;    /* purposes listed */
+	char list[256]; /* "oid, oid" for messages */
+};
+
+/* 0, or TLSGUARD_E_CERT_PARSE (unreadable extension), TLSGUARD_E_NOMEM. */
+static int eku_read(gnutls_x509_crt_t c, struct eku *k)
 {
-	unsigned i;
+	gnutls_x509_key_purposes_t kp = NULL;
+	gnutls_datum_t der = {NULL, 0}, oid;
+	unsigned crit = 0, i;
 	size_t used = 0;
-	int found = 0;
+	int ret;
 
-	list[0] = '\0';
-	for (i = 0;; i++) {
-		char oid[128];
-		size_t size = sizeof(oid);
-		int ret = gnutls_x509_crt_get_key_purpose_oid(c, i, oid, &size, NULL);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+	memset(k, 0, sizeof(*k));
+	ret = gnutls_x509_crt_get_extension_by_oid2(c, OID_EKU, 0, &der, &crit);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return 0;
+	if (ret < 0)
+		return TLSGUARD_E_CERT_PARSE;
+	k->present = true;
+	k->critical = crit != 0;
+	if (gnutls_x509_key_purpose_init(&kp) < 0) {
+		gnutls_free(der.data);
+		return TLSGUARD_E_NOMEM;
+	}
+	ret = gnutls_x509_ext_import_key_purposes(&der, kp, 0);
+	gnutls_free(der.data);
+	for (i = 0; ret >= 0; i++) {
+		ret = gnutls_x509_key_purpose_get(kp, i, &oid);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+			ret = 0;
 			break;
-		if (ret < 0)
-			return TLSGUARD_E_CERT_PARSE;
-		if (!strcmp(oid, GNUTLS_KP_TLS_WWW_SERVER) || (any_ok && !strcmp(oid, OID_ANY_EKU)))
-			found = 1;
-		if (used < listlen)
-			used += (size_t)tg_snprintf(list + used, listlen - used, "%s%s", used ? ", " : "", oid);
-	}
-	if (i == 0)
-		return 2;
-	return found;
-}
-
-/* Is the extendedKeyUsage extension of @c present, and critical? */
-static bool eku_ext(gnutls_x509_crt_t c, bool *critical)
-{
-	unsigned k;
-	for (k = 0;; k++) {
-		char oid[128];
-		size_t size = sizeof(oid);
-		unsigned crit = 0;
-		if (gnutls_x509_crt_get_extension_info(c, k, oid, &size, &crit) < 0)
-			return false;
-		if (!strcmp(oid, "2.5.29.37")) {
-			*critical = crit != 0;
-			return true;
 		}
+		if (ret < 0)
+			break;
+		k->n++;
+		k->server |= !strcmp((const char *)oid.data, GNUTLS_KP_TLS_WWW_SERVER);
+		k->any |= !strcmp((const char *)oid.data, OID_ANY_EKU);
+		if (used < sizeof(k->list))
+			used += (size_t)tg_snprintf(k->list + used, sizeof(k->list) - used, "%s%s", used ? ", " : "",
+			                            (const char *)oid.data);
 	}
+	gnutls_x509_key_purpose_deinit(kp);
+	return ret < 0 ? TLSGUARD_E_CERT_PARSE : 0;
 }
 
-static void leaf_profile(struct tg_eval *e, char *list, size_t listlen)
+static void unreadable(struct tg_eval *e, size_t idx)
 {
-	gnutls_x509_crt_t leaf = e->certs[0];
-	bool critical = false;
-	unsigned i;
+	tg_event_add(e, TLSGUARD_EV_MALFORMED_CHAIN, TLSGUARD_SEV_FATAL, (int)idx,
+	             "certificate %zu has an unreadable extendedKeyUsage extension", idx);
+}
 
-	if (!eku_ext(leaf, &critical)) {
+/* Web-PKI profile of the leaf's extension. */
+static void leaf_profile(struct tg_eval *e, const struct eku *k)
+{
+	if (!k->present) {
 		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
 		             "certificate 0 has no extendedKeyUsage extension (CA/B Forum BR 7.1.2.7.10)");
 		return;
 	}
-	if (critical)
+	if (k->critical)
 		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
 		             "certificate 0's extendedKeyUsage is marked critical (CA/B Forum BR 7.1.2.7.10)");
-	for (i = 0;; i++) {
-		char oid[128];
-		size_t size = sizeof(oid);
-		int ret = gnutls_x509_crt_get_key_purpose_oid(leaf, i, oid, &size, NULL);
-		if (ret < 0)
-			break;
-		if (!strcmp(oid, OID_ANY_EKU))
-			tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
-			             "certificate 0 allows any extended key usage (anyExtendedKeyUsage; CA/B Forum BR "
-			             "7.1.2.7.10)");
-	}
-	if (i == 0)
+	if (k->any)
+		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
+		             "certificate 0 allows any extended key usage (anyExtendedKeyUsage; CA/B Forum BR "
+		             "7.1.2.7.10)");
+	if (k->n == 0)
 		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, 0,
 		             "certificate 0 has an empty extendedKeyUsage extension (RFC 5280 4.2.1.12)");
-	(void)list;
-	(void)listlen;
 }
 
 static int run(struct tg_eval *e)
 {
-	char list[256];
+	struct eku k;
 	size_t i;
-	bool critical;
+	int r;
 
-	leaf_profile(e, list, sizeof(list));
 	/* Roots only: an intermediate given as the trust anchor (a CA file
 	 * with an issuing CA) may restrict EKU like any intermediate. */
-	if (tg_anchor_profiled(e) && tg_crt_self_issued(e->anchor) && eku_ext(e->anchor, &critical))
-		tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, -1,
-		             "the trust anchor (a root CA) has an extendedKeyUsage extension (CA/B Forum BR 7.1.2.1.2)");
-
+	if (tg_anchor_profiled(e) && tg_crt_self_issued(e->anchor)) {
+		if ((r = eku_read(e->anchor, &k)) == TLSGUARD_E_NOMEM)
+			return r;
+		if (r != 0 || k.present)
+			tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, -1,
+			             "the trust anchor (a root CA) has an extendedKeyUsage extension (CA/B Forum BR "
+			             "7.1.2.1.2)");
+	}
 	for (i = 0; i < e->npath; i++) {
 		size_t idx = e->path[i];
-		int r = eku_allows(e->certs[idx], i > 0, list, sizeof(list));
-		if (r == TLSGUARD_E_CERT_PARSE) {
-			tg_event_add(e, TLSGUARD_EV_MALFORMED_CHAIN, TLSGUARD_SEV_FATAL, (int)idx,
-			             "certificate %zu has an unreadable extendedKeyUsage extension", idx);
-		} else if (r == 0) {
+		if ((r = eku_read(e->certs[idx], &k)) == TLSGUARD_E_NOMEM)
+			return r;
+		if (r != 0) {
+			unreadable(e, idx);
+			continue;
+		}
+		if (i == 0)
+			leaf_profile(e, &k);
+		/* An extension that lists purposes must allow serverAuth (an
+		 * intermediate may instead allow any). */
+		if (k.present && k.n > 0 && !k.server && !(i > 0 && k.any))
 			tg_event_add(e, TLSGUARD_EV_BAD_KEY_USAGE, TLSGUARD_SEV_FATAL, (int)idx,
 			             "certificate %zu does not allow TLS server authentication (extendedKeyUsage: %s)",
-			             idx, list);
-		}
+			             idx, k.list);
 	}
 	return TLSGUARD_CHECK_PASS;
 }

@@ -739,7 +739,9 @@ static int run(struct tg_eval *e)
 			 * (which only ever narrow what it vouches for). */
 			find_nc(&c);
 		}
-		if (i > 0 && (rc = rule_constraints(e, &c, i)) < 0)
+		/* The path builder already ran this rule (quietly) on exactly
+		 * this path and it passed: it would add nothing here. */
+		if (i > 0 && !e->path_verified && (rc = rule_constraints(e, &c, i)) < 0)
 			return rc;
 	}
 	return TLSGUARD_CHECK_PASS;

@@ -208,8 +208,13 @@ static bool path_passes(struct path_search *s)
 	ok = r == 0 && tg_chain_path_ok(e, status) && tg_webpki_path_constraints_ok(e);
 	if (s->verify_budget > 0)
 		s->verify_budget--;
-	if (ok)
+	if (ok) {
+		/* The chain check reads this rather than verifying again: the
+		 * signature checks are most of an evaluation's cost. */
+		e->gnutls_status = status;
+		e->path_verified = true;
 		return true;
+	}
 	if (s->nbest == 0) {
 		memcpy(s->best, s->path, s->npath * sizeof(s->best[0]));
 		s->nbest = s->npath;

@@ -365,6 +365,9 @@ struct tg_eval {
 	gnutls_x509_crt_t anchor;
 	bool anchor_owned;           /* anchor is a copy to deinit */
 	unsigned gnutls_status;      /* gnutls_x509_trust_list_verify_crt2's */
+	/* The path builder verified the chosen path (gnutls_status holds the
+	 * result): the chain check uses it instead of verifying again. */
+	bool path_verified;
 	tlsguard_result *res;
 	const char *current_check;   /* set by the runner for tg_event_add */
 	int oom;                     /* an event could not be recorded */
