@@ -129,6 +129,12 @@ static int run(struct tg_eval *e)
 						continue;
 					memcpy(base, buf + 2, bl);
 					base[bl] = '\0';
+					/* The list is lower case and libpsl compares
+					 * bytes: "*.CO.UK" matches like "*.co.uk" and
+					 * must be judged like it. */
+					for (size_t k = 0; k < bl; k++)
+						if (base[k] >= 'A' && base[k] <= 'Z')
+							base[k] = (char)(base[k] - 'A' + 'a');
 					ps = tg_public_suffix(base, e->pol.psl_private);
 				}
 				if (ps == 0)

@@ -494,6 +494,14 @@ START_TEST(test_public_suffix_wildcard)
 	l.cn = "*.co.uk";
 	l.san[0] = "*.co.uk";
 	expect(evaluate(&r, NULL, &l, "shop.co.uk", NULL), TLSGUARD_EV_PUBLIC_SUFFIX_WILDCARD, 0);
+	/* Names match whatever their case: so must the list (libpsl compares
+	 * bytes, and its list is lower case). */
+	l.cn = "*.CO.UK";
+	l.san[0] = "*.CO.UK";
+	expect(evaluate(&r, NULL, &l, "shop.co.uk", NULL), TLSGUARD_EV_PUBLIC_SUFFIX_WILDCARD, 0);
+	l.cn = "*.Co.Uk";
+	l.san[0] = "*.Co.Uk";
+	expect(evaluate(&r, NULL, &l, "shop.co.uk", NULL), TLSGUARD_EV_PUBLIC_SUFFIX_WILDCARD, 0);
 	/* A private-section suffix: allowed by default, as in browsers... */
 	l.cn = "*.github.io";
 	l.san[0] = "*.github.io";
