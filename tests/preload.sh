@@ -279,6 +279,13 @@ if [ -x "$MT" ]; then
   check "8 GnuTLS threads x 25 handshakes: every forged one refused" grep -qx 'bad: 0 ok, 100 refused, 0 other errors' "$TMP/out"
   check "the threaded GnuTLS client printed one warning per refusal" test "$(grep -c '^tlsguard: refused' "$TMP/err")" = 100
 else skip "threaded GnuTLS client" "$MT not built"; fi
+# A connection made from inside another handshake on the same thread (a
+# verify callback fetching something over HTTPS): judged like any other.
+if [ -x "$MT" ]; then
+  LD_PRELOAD="$PRE" timeout 60 "$MT" "$CAS" $H "$port" $GOOD $BAD nested >"$TMP/out" 2>"$TMP/err"
+  check "a handshake nested in another one's verify callback: the forged one refused, the outer accepted" \
+    grep -qx 'nested: outer ok, inner refused' "$TMP/out"
+fi
 run "8 python3 threads x 10 handshakes (OpenSSL), genuine chain" accept $GOOD "${P[@]}" threads "$CAS" $H "$port" $GOOD 8
 check "python3 threads: 80 ok" grep -q 'threads: 80 ok, 0 failed' "$TMP/out"
 before=$(requests $BAD)

@@ -259,6 +259,35 @@ static int check(gnutls_session_t session)
 	return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 }
 
+/* Mark @session as inside its own handshake hook; returns whether it
+ * already was. Per session, not per thread: a program may open another
+ * TLS connection from inside a handshake (a verify callback fetching
+ * something over HTTPS, say), and that connection's handshake must be
+ * judged too; only libgnutls re-entering the same session's handshake
+ * passes straight through. */
+static bool enter(gnutls_session_t session)
+{
+	struct tgp_entry *e = tgp_map_lock(&tgp_gnutls_map, session, false);
+	bool was;
+
+	if (e == NULL)
+		return false; /* not a session the shim knows: check() decides */
+	was = e->busy;
+	e->busy = true;
+	tgp_map_unlock(&tgp_gnutls_map, session);
+	return was;
+}
+
+static void leave(gnutls_session_t session)
+{
+	struct tgp_entry *e = tgp_map_lock(&tgp_gnutls_map, session, false);
+
+	if (e != NULL) {
+		e->busy = false;
+		tgp_map_unlock(&tgp_gnutls_map, session);
+	}
+}
+
 SLOT(gnutls_handshake);
 TGP_HOOK int gnutls_handshake(gnutls_session_t session)
 {
@@ -268,13 +297,14 @@ TGP_HOOK int gnutls_handshake(gnutls_session_t session)
 	REAL(gnutls_handshake);
 	if (real == NULL)
 		return GNUTLS_E_INTERNAL_ERROR;
-	if (!watching() || tgp_t.depth > 0)
+	if (!watching())
 		return real(session);
 	if (tgp_map_is_refused(&tgp_gnutls_map, session))
 		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
-	tgp_t.depth++;
+	if (enter(session))
+		return real(session); /* libgnutls inside this session's own handshake */
 	ret = real(session);
-	tgp_t.depth--;
+	leave(session);
 	if (ret != 0)
 		return ret;
 	return check(session);

@@ -91,6 +91,7 @@ struct tgp_entry {
 	bool client;        /* GnuTLS: GNUTLS_CLIENT at gnutls_init */
 	bool refused;       /* refused by policy: no handshake, no I/O */
 	bool checked;       /* OpenSSL: this handshake has a verdict */
+	bool busy;          /* GnuTLS: inside this session's own gnutls_handshake hook */
 	const void *leaf;   /* OpenSSL: peer leaf X509 of the checked handshake */
 	char sni[TGP_MAX_HOST + 1];   /* gnutls_server_name_set */
 	char vhost[TGP_MAX_HOST + 1]; /* the host given to the verify calls */

@@ -9,6 +9,13 @@
  * successful handshake. Prints one line per address:
  *   good: N ok, M refused, K other errors
  * and exits 0 (the test judges the counts), 2 on a usage or setup error.
+ *
+ * usage: mt_client CAFILE HOST PORT GOOD_ADDR BAD_ADDR nested
+ * One connection to GOOD_ADDR whose certificate-verify callback, in the
+ * middle of that handshake, makes a whole connection to BAD_ADDR on the same
+ * thread (as a program fetching something over HTTPS from a verify callback
+ * would). Prints "nested: outer R1, inner R2" with each handshake's result
+ * (ok, refused, or the error) and exits 0.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +34,17 @@ static gnutls_certificate_credentials_t cred;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned ok[2], refused[2], other[2];
 static char first_error[2][256];
+static int nested, inner_ret = 1;
+
+static int one(int which);
+
+/* The outer handshake's verify callback: a whole second connection. */
+static int nested_cb(gnutls_session_t s)
+{
+	(void)s;
+	inner_ret = one(1);
+	return 0;
+}
 
 static int one(int which)
 {
@@ -54,6 +72,8 @@ static int one(int which)
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
 	gnutls_server_name_set(s, GNUTLS_NAME_DNS, host, strlen(host));
 	gnutls_session_set_verify_cert(s, host, 0);
+	if (nested && which == 0)
+		gnutls_session_set_verify_function(s, nested_cb);
 	gnutls_transport_set_int(s, fd);
 	do
 		ret = gnutls_handshake(s);
@@ -98,11 +118,13 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
 	pthread_t tid[64];
-	unsigned n, i;
+	unsigned n = 0, i;
 	int w;
 
-	if (argc != 8 || (n = (unsigned)atoi(argv[6])) == 0 || n > 64) {
-		fprintf(stderr, "usage: mt_client CAFILE HOST PORT GOOD_ADDR BAD_ADDR THREADS(1-64) ROUNDS\n");
+	nested = argc == 7 && strcmp(argv[6], "nested") == 0;
+	if (!nested && (argc != 8 || (n = (unsigned)atoi(argv[6])) == 0 || n > 64)) {
+		fprintf(stderr, "usage: mt_client CAFILE HOST PORT GOOD_ADDR BAD_ADDR THREADS(1-64) ROUNDS\n"
+		                "       mt_client CAFILE HOST PORT GOOD_ADDR BAD_ADDR nested\n");
 		return 2;
 	}
 	cafile = argv[1];
@@ -110,11 +132,18 @@ int main(int argc, char **argv)
 	port = (unsigned)atoi(argv[3]);
 	addr[0] = argv[4];
 	addr[1] = argv[5];
-	rounds = (unsigned)atoi(argv[7]);
+	rounds = nested ? 0 : (unsigned)atoi(argv[7]);
 	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
 	    gnutls_certificate_set_x509_trust_file(cred, cafile, GNUTLS_X509_FMT_PEM) <= 0) {
 		fprintf(stderr, "mt_client: cannot load the CA file %s\n", cafile);
 		return 2;
+	}
+	if (nested) {
+		int outer = one(0);
+		printf("nested: outer %s, inner %s\n", outer == 0 ? "ok" : outer == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ? "refused" : gnutls_strerror(outer),
+		       inner_ret == 0 ? "ok" : inner_ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ? "refused" : gnutls_strerror(inner_ret));
+		gnutls_certificate_free_credentials(cred);
+		return 0;
 	}
 	for (i = 0; i < n; i++)
 		if (pthread_create(&tid[i], NULL, worker, (void *)(size_t)i) != 0) {
