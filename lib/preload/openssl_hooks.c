@@ -33,6 +33,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,17 +185,60 @@ static unsigned char *to_der(const X509 *x, size_t *len)
 }
 
 /* Record the verdict for \p leaf on \p s. */
+/* The checked leaf is held with a reference (X509_up_ref), so that "the
+ * same pointer" means "the same certificate": a new leaf (renegotiation)
+ * can never be allocated at the address of one still held. */
+static int (*x509_up_ref_slot)(X509 *);
+static void (*x509_free_slot)(X509 *);
+
+static void leaf_release(const void *leaf)
+{
+	void (*x509_free)(X509 *);
+
+	if (leaf == NULL)
+		return;
+	CRYPTOFN(x509_free, "X509_free");
+	if (x509_free != NULL)
+		x509_free((X509 *)(uintptr_t)leaf);
+}
+
 static void record(SSL *s, const void *leaf, bool refused)
 {
+	int (*x509_up_ref)(X509 *);
+	const void *old = NULL;
 	struct tgp_entry *e;
 
+	CRYPTOFN(x509_up_ref, "X509_up_ref");
+	/* Without a reference the pointer proves nothing: keep none, and the
+	 * next I/O call judges the session again. */
+	if (leaf != NULL && (x509_up_ref == NULL || x509_up_ref((X509 *)(uintptr_t)leaf) != 1))
+		leaf = NULL;
 	if (refused)
 		tgp_map_refuse(&tgp_ssl_map, s);
 	if ((e = tgp_map_lock(&tgp_ssl_map, s, true)) != NULL) {
-		e->checked = true;
+		old = e->leaf;
+		e->checked = leaf != NULL || refused;
 		e->leaf = leaf;
 		tgp_map_unlock(&tgp_ssl_map, s);
+	} else {
+		old = leaf; /* nowhere to keep it */
 	}
+	leaf_release(old);
+}
+
+/* Forget @s, releasing the leaf held for it. */
+static void forget(SSL *s)
+{
+	const void *leaf = NULL;
+	struct tgp_entry *e;
+
+	if ((e = tgp_map_lock(&tgp_ssl_map, s, false)) != NULL) {
+		leaf = e->leaf;
+		e->leaf = NULL;
+		tgp_map_unlock(&tgp_ssl_map, s);
+	}
+	tgp_map_remove(&tgp_ssl_map, s);
+	leaf_release(leaf);
 }
 
 /* Judge the finished handshake of client \p s (once per peer leaf):
@@ -427,7 +471,7 @@ TGP_HOOK int SSL_clear(SSL *s)
 
 	SSLFN(real_clear, "SSL_clear");
 	if (s != NULL)
-		tgp_map_remove(&tgp_ssl_map, s);
+		forget(s);
 	return real_clear == NULL ? 0 : real_clear(s);
 }
 
@@ -438,7 +482,7 @@ TGP_HOOK void SSL_free(SSL *s)
 
 	SSLFN(real_free, "SSL_free");
 	if (s != NULL)
-		tgp_map_remove(&tgp_ssl_map, s);
+		forget(s);
 	if (real_free != NULL)
 		real_free(s);
 }
