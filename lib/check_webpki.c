@@ -706,25 +706,34 @@ static void find_nc(struct cert *c)
 	}
 }
 
+/* Position @i of the path (e->npath: the anchor) as a struct cert; false
+ * past the end. */
+static bool cert_at(const struct tg_eval *e, size_t i, struct cert *c)
+{
+	bool anchor = i == e->npath;
+
+	if (i > e->npath || (anchor && e->anchor == NULL))
+		return false;
+	memset(c, 0, sizeof(*c));
+	c->crt = anchor ? e->anchor : e->certs[e->path[i]];
+	c->index = anchor ? -1 : (int)e->path[i];
+	c->role = anchor ? ANCHOR : i == 0 ? LEAF : INTERMEDIATE;
+	if (anchor)
+		tg_snprintf(c->label, sizeof(c->label), "trust anchor");
+	else
+		tg_snprintf(c->label, sizeof(c->label), "certificate %zu", e->path[i]);
+	c->what = c->label;
+	return true;
+}
+
 static int run(struct tg_eval *e)
 {
 	struct cert c;
 	size_t i;
 	int rc;
 
-	for (i = 0; i <= e->npath; i++) {
-		bool anchor = i == e->npath;
-		if (anchor && e->anchor == NULL)
-			break;
-		memset(&c, 0, sizeof(c));
-		c.crt = anchor ? e->anchor : e->certs[e->path[i]];
-		c.index = anchor ? -1 : (int)e->path[i];
-		c.role = anchor ? ANCHOR : i == 0 ? LEAF : INTERMEDIATE;
-		if (anchor)
-			tg_snprintf(c.label, sizeof(c.label), "trust anchor");
-		else
-			tg_snprintf(c.label, sizeof(c.label), "certificate %zu", e->path[i]);
-		c.what = c.label;
+	for (i = 0; cert_at(e, i, &c); i++) {
+		bool anchor = c.role == ANCHOR;
 		if (!anchor || tg_anchor_profiled(e)) {
 			rule_extensions(e, &c);
 			rule_version(e, &c);
@@ -759,15 +768,7 @@ bool tg_webpki_path_constraints_ok(struct tg_eval *e)
 	struct cert c;
 	size_t i;
 
-	for (i = 1; i <= e->npath; i++) {
-		bool anchor = i == e->npath;
-		if (anchor && e->anchor == NULL)
-			break;
-		memset(&c, 0, sizeof(c));
-		c.crt = anchor ? e->anchor : e->certs[e->path[i]];
-		c.index = anchor ? -1 : (int)e->path[i];
-		c.role = anchor ? ANCHOR : INTERMEDIATE;
-		c.what = "";
+	for (i = 1; cert_at(e, i, &c); i++) {
 		c.quiet = &failures;
 		find_nc(&c);
 		if (rule_constraints(e, &c, i) < 0 || failures > 0)

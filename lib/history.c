@@ -546,6 +546,20 @@ static int step_done(struct tg_store *st, sqlite3_stmt *s, const char *what, cha
 	return rc;
 }
 
+/* Run the one-parameter write @sql (statement slot @slot) with ?1 = @v. */
+static int exec_int(struct tg_store *st, unsigned slot, const char *sql, int64_t v, const char *what, char *err,
+                    size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc, src;
+
+	if ((rc = tg_store_stmt(st, slot, sql, &s, err, errlen)) != 0)
+		return rc;
+	if ((src = sqlite3_bind_int64(s, 1, v)) != SQLITE_OK)
+		return bind_fail(st, s, src, err, errlen);
+	return step_done(st, s, what, err, errlen);
+}
+
 /* The id of the chain row holding @o's chain, added when new. An existing
  * row must hold exactly that chain: a row edited behind our back is not
  * reused (the store was altered; verification names the records). */
@@ -799,34 +813,18 @@ static int compact(struct tg_store *st, struct log_state *ls, int64_t cut, char 
 		rc = TLSGUARD_E_STORE;
 		goto out;
 	}
-	if ((rc = tg_store_stmt(st, S_DEL_OBS, "DELETE FROM observation WHERE seq < ?1", &s, err, errlen)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_int64(s, 1, cut)) != SQLITE_OK) {
-		rc = bind_fail(st, s, src, err, errlen);
-		goto out;
-	}
-	if ((rc = step_done(st, s, "cannot delete compacted history records", err, errlen)) != 0)
-		goto out;
-	if ((rc = tg_store_stmt(st, S_DEL_HEADS, "DELETE FROM tree_head WHERE size < ?1", &s, err, errlen)) != 0)
-		goto out;
-	if ((src = sqlite3_bind_int64(s, 1, cut)) != SQLITE_OK) {
-		rc = bind_fail(st, s, src, err, errlen);
-		goto out;
-	}
-	if ((rc = step_done(st, s, "cannot delete compacted tree heads", err, errlen)) != 0)
+	if ((rc = exec_int(st, S_DEL_OBS, "DELETE FROM observation WHERE seq < ?1", cut,
+	                   "cannot delete compacted history records", err, errlen)) != 0 ||
+	    (rc = exec_int(st, S_DEL_HEADS, "DELETE FROM tree_head WHERE size < ?1", cut,
+	                   "cannot delete compacted tree heads", err, errlen)) != 0)
 		goto out;
 	qsort(ids, nids, sizeof(*ids), cmp_i64);
 	for (i = 0; i < nids; i++) {
 		if (i > 0 && ids[i] == ids[i - 1])
 			continue;
-		if ((rc = tg_store_stmt(st, S_DEL_CHAIN, "DELETE FROM chain WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM"
-		                                         " observation WHERE chain_id = ?1)", &s, err, errlen)) != 0)
-			goto out;
-		if ((src = sqlite3_bind_int64(s, 1, ids[i])) != SQLITE_OK) {
-			rc = bind_fail(st, s, src, err, errlen);
-			goto out;
-		}
-		if ((rc = step_done(st, s, "cannot delete unused history chains", err, errlen)) != 0)
+		if ((rc = exec_int(st, S_DEL_CHAIN, "DELETE FROM chain WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM"
+		                                    " observation WHERE chain_id = ?1)", ids[i],
+		                   "cannot delete unused history chains", err, errlen)) != 0)
 			goto out;
 	}
 	ls->base = cut;
